@@ -1,0 +1,65 @@
+/* Thread-local error state behind reptile_error_last(). */
+#include "core/error_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RP_ERROR_MAX 1024
+
+static _Thread_local char last_message[RP_ERROR_MAX];
+static _Thread_local int last_code;
+
+const char *reptile_strerror(int code)
+{
+    switch (code) {
+    case REPTILE_OK: return "success";
+    case REPTILE_EINVAL: return "invalid argument";
+    case REPTILE_ENOMEM: return "out of memory";
+    case REPTILE_EIO: return "input/output error";
+    case REPTILE_EFORMAT: return "malformed file";
+    case REPTILE_ENOTFOUND: return "not found";
+    case REPTILE_ESHAPE: return "shape mismatch";
+    case REPTILE_EDIVERGED: return "training diverged (NaN or Inf)";
+    case REPTILE_EUNSUPPORTED: return "unsupported";
+    case REPTILE_ESTATE: return "call not allowed in this state";
+    case REPTILE_EVERSION: return "unknown version";
+    case REPTILE_ETHREAD: return "thread error";
+    case REPTILE_EDATA: return "unsuitable data set";
+    default: return "unknown error";
+    }
+}
+
+const char *reptile_error_last(void) { return last_message; }
+
+int reptile_error_last_code(void) { return last_code; }
+
+void reptile_error_clear(void)
+{
+    last_message[0] = '\0';
+    last_code = 0;
+}
+
+int rp_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    va_end(ap);
+    last_code = code;
+    return code;
+}
+
+int rp_error_wrap(int code, const char *fmt, ...)
+{
+    char prefix[RP_ERROR_MAX];
+    char old[RP_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, last_message, sizeof old);
+    snprintf(last_message, sizeof last_message, "%s: %s", prefix, old);
+    last_code = code;
+    return code;
+}
