@@ -1,5 +1,17 @@
 /**
  * @file dataset.h
+ * @brief Image data sets for few-shot learning: Omniglot, folders of class
+ *        folders, and caller-supplied arrays.
+ *
+ * A data set is a list of classes, each a list of equally sized images
+ * (height x width x channels floats in [0, 1] when read back). Classes are
+ * numbered 0 .. num_classes-1 in a deterministic order, images within a
+ * class 0 .. class_size-1. PNG-sourced sets are decoded, converted to
+ * grayscale (or RGB), resized and stored as 8-bit values once, at open time;
+ * reading an image back gives value / 255.
+ *
+ * A data set is immutable after it is opened: any number of threads may read
+ * one concurrently.
  */
 #ifndef REPTILE_DATASET_H
 #define REPTILE_DATASET_H
@@ -7,6 +19,201 @@
 #include "reptile/common.h"
 
 REPTILE_BEGIN_DECLS
+
+/** Opaque data set handle. */
+typedef struct reptile_dataset reptile_dataset;
+
+/** Resampling filters for reptile_image_options::filter (tf.image.resize semantics, no antialiasing). */
+enum reptile_filter {
+    /** Bilinear with half-pixel centres, as tf.image.resize(method="bilinear", antialias=False). */
+    REPTILE_FILTER_BILINEAR = 0,
+    /** Box average with fractional coverage at the box edges, as method="area". */
+    REPTILE_FILTER_AREA = 1,
+    /** Nearest neighbour with half-pixel centres, as method="nearest". */
+    REPTILE_FILTER_NEAREST = 2
+};
+
+/** Version of struct reptile_image_options this header describes. */
+#define REPTILE_IMAGE_OPTIONS_VERSION 1
+
+/**
+ * @brief How PNG images are turned into stored images.
+ *
+ * Versioned the libgit2 way: initialise with REPTILE_IMAGE_OPTIONS_INIT or
+ * reptile_image_options_init(); fields are only ever appended. The defaults
+ * are the Keras Reptile tutorial's preprocessing: 28 x 28, 1 channel,
+ * bilinear, white background = 1.0, no rotated copies, one loading thread.
+ */
+typedef struct reptile_image_options {
+    unsigned int version; /**< REPTILE_IMAGE_OPTIONS_VERSION. */
+    int height;           /**< Output height in pixels, 1 .. 16384 (default 28). */
+    int width;            /**< Output width in pixels, 1 .. 16384 (default 28). */
+    int filter;           /**< An enum reptile_filter value (default REPTILE_FILTER_BILINEAR). */
+    int invert;           /**< Non-zero: store 1 - v (ink = 1.0, paper = 0.0). Default 0. */
+    /** Non-zero: add copies of every class rotated by 90, 180 and 270 degrees
+     *  (counter-clockwise) as new classes, right after the original (class
+     *  4k is the original, 4k+1..4k+3 its rotations). Needs height == width.
+     *  Rotated copies share the stored pixels (rotated on access). Default 0. */
+    int rotations;
+    /** 1: grayscale (RGB sources become 0.2989 R + 0.5870 G + 0.1140 B before
+     *  resizing, alpha is dropped); 3: RGB (gray sources are replicated, alpha
+     *  is dropped). Default 1. */
+    int channels;
+    /** Threads decoding PNG files at open time: 1 (default) = the calling
+     *  thread only, 0 = one per online CPU, n > 1 = n threads. The result
+     *  is identical whatever the count. */
+    int threads;
+} reptile_image_options;
+
+/** Static initialiser with the defaults (see reptile_image_options). */
+#define REPTILE_IMAGE_OPTIONS_INIT \
+    { REPTILE_IMAGE_OPTIONS_VERSION, 28, 28, REPTILE_FILTER_BILINEAR, 0, 0, 1, 1 }
+
+/**
+ * @brief Fill @p opts with the defaults for struct version @p version.
+ * @param opts    Options to initialise (caller-owned).
+ * @param version REPTILE_IMAGE_OPTIONS_VERSION.
+ * @return 0, REPTILE_EINVAL if @p opts is NULL, REPTILE_EVERSION if the
+ *         version is unknown to this library.
+ */
+REPTILE_API int reptile_image_options_init(reptile_image_options *opts, unsigned int version);
+
+/**
+ * @brief Open one split of Omniglot in its original layout.
+ *
+ * @p root holds images_background/ and/or images_evaluation/, each
+ * ALPHABET/characterNN/IIII_DD.png (as unpacked by scripts/fetch-omniglot).
+ * Classes are the characters, ordered by alphabet then character folder name
+ * (byte order); images within a class by file name. Only files ending in
+ * ".png" are read; hidden entries are skipped.
+ *
+ * @param out   Receives the new data set (NULL on failure); free it with reptile_dataset_free().
+ * @param root  Folder holding the split folders.
+ * @param split "background" or "train" (images_background, 964 characters),
+ *              "evaluation" or "test" (images_evaluation, 659 characters).
+ * @param opts  Preprocessing, or NULL for the defaults.
+ * @return 0; REPTILE_EINVAL (NULL argument, unknown split, bad options),
+ *         REPTILE_EVERSION (options version), REPTILE_ENOTFOUND (missing
+ *         folder or file), REPTILE_EIO (unreadable file), REPTILE_EFORMAT
+ *         (a file is not a valid PNG), REPTILE_EDATA (a split or character
+ *         folder holds no images), REPTILE_ENOMEM. The message names the file.
+ */
+REPTILE_API int reptile_dataset_open_omniglot(reptile_dataset **out, const char *root,
+                                              const char *split,
+                                              const reptile_image_options *opts);
+
+/**
+ * @brief Open Omniglot split as in the Reptile paper: all 1,623 characters
+ *        of both splits pooled, shuffled with @p seed, the first 1,200 for
+ *        meta-training and the remaining 423 for testing.
+ *
+ * The pool is background characters then evaluation characters, each in the
+ * order of reptile_dataset_open_omniglot(); it is shuffled with the library's
+ * seeded generator, so a seed always gives the same split. Classes of both
+ * sets keep the shuffled order. opts->rotations applies to the training set
+ * only (the paper augments meta-training classes; test classes are never
+ * rotated).
+ *
+ * @param train_out Receives the training set (1,200 classes, 4,800 with rotations).
+ * @param test_out  Receives the test set (the remaining classes).
+ * @param root      Folder holding images_background/ and images_evaluation/.
+ * @param seed      Seed of the shuffle.
+ * @param opts      Preprocessing, or NULL for the defaults.
+ * @param manifest_path If not NULL, the split is written there as text: one
+ *        line per character, "train|test TAB split TAB alphabet TAB character
+ *        TAB id", after a "#" header line (written to a temporary file, then
+ *        renamed).
+ * @return 0 or the errors of reptile_dataset_open_omniglot(); REPTILE_EDATA
+ *         if fewer than 1,201 characters are found; REPTILE_EIO if the
+ *         manifest cannot be written. On failure both outputs are NULL.
+ */
+REPTILE_API int reptile_dataset_open_omniglot_paper(reptile_dataset **train_out,
+                                                    reptile_dataset **test_out, const char *root,
+                                                    uint64_t seed,
+                                                    const reptile_image_options *opts,
+                                                    const char *manifest_path);
+
+/**
+ * @brief Open a folder of class folders: root/CLASS/IMAGE.png.
+ *
+ * Every sub-folder of @p root is a class (byte order of names); its ".png"
+ * files (any size, gray, gray+alpha, RGB, RGBA or palette, any bit depth)
+ * are its images, resized to opts->height x opts->width with
+ * opts->channels channels. Hidden entries and non-PNG names are skipped.
+ * reptile_dataset_class_info() reports the folder name as the character,
+ * a NULL alphabet and id -1.
+ *
+ * @param out  Receives the new data set (NULL on failure).
+ * @param root The folder of class folders.
+ * @param opts Preprocessing, or NULL for the defaults.
+ * @return 0; REPTILE_EINVAL, REPTILE_EVERSION, REPTILE_ENOTFOUND (missing
+ *         folder), REPTILE_EIO, REPTILE_EFORMAT, REPTILE_EDATA (no class
+ *         folder, or a class folder without PNG files), REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_dataset_open_folder(reptile_dataset **out, const char *root,
+                                            const reptile_image_options *opts);
+
+/**
+ * @brief Make a data set from images in memory.
+ *
+ * The arrays are copied; the caller keeps ownership of them. Classes are the
+ * distinct label values in increasing order (reptile_dataset_class_info()
+ * reports the label as the id); images keep their relative order within a
+ * class. Pixels are stored as given (float), not quantised.
+ *
+ * @param out         Receives the new data set (NULL on failure).
+ * @param images_nhwc n * h * w * c finite floats, NHWC.
+ * @param labels      n class labels (any int32 values).
+ * @param n, h, w, c  Image count and shape, all >= 1.
+ * @return 0; REPTILE_EINVAL (NULL pointer, non-positive or too large sizes,
+ *         a non-finite pixel), REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_dataset_from_memory(reptile_dataset **out, const float *images_nhwc,
+                                            const int32_t *labels, int n, int h, int w, int c);
+
+/** @brief Free a data set and everything it owns. NULL is a no-op. */
+REPTILE_API void reptile_dataset_free(reptile_dataset *ds);
+
+/** @brief Number of classes (0 if @p ds is NULL). */
+REPTILE_API int reptile_dataset_num_classes(const reptile_dataset *ds);
+
+/** @brief Number of images over all classes (0 if @p ds is NULL). */
+REPTILE_API int reptile_dataset_num_images(const reptile_dataset *ds);
+
+/**
+ * @brief Number of images in class @p cls.
+ * @return The count (>= 1), or REPTILE_EINVAL if @p ds is NULL or @p cls is out of range.
+ */
+REPTILE_API int reptile_dataset_class_size(const reptile_dataset *ds, int cls);
+
+/**
+ * @brief Shape of every image. Any output pointer may be NULL.
+ * @return 0, or REPTILE_EINVAL if @p ds is NULL.
+ */
+REPTILE_API int reptile_dataset_image_shape(const reptile_dataset *ds, int *height, int *width,
+                                            int *channels);
+
+/**
+ * @brief Describe class @p cls. Any output pointer may be NULL.
+ *
+ * @param alphabet  Omniglot alphabet folder name; NULL for other sets.
+ * @param character Omniglot character folder ("character01") or class folder
+ *                  name; NULL for memory sets. Strings belong to @p ds.
+ * @param character_id Omniglot character id (the IIII file-name prefix,
+ *                  1..1623), the label for memory sets, -1 for folder sets.
+ * @param rotation_degrees 0, or 90/180/270 for rotated copies.
+ * @return 0, or REPTILE_EINVAL if @p ds is NULL or @p cls is out of range.
+ */
+REPTILE_API int reptile_dataset_class_info(const reptile_dataset *ds, int cls,
+                                           const char **alphabet, const char **character,
+                                           int *character_id, int *rotation_degrees);
+
+/**
+ * @brief Copy image @p i of class @p cls to @p out as height*width*channels
+ *        floats (HWC) in [0, 1].
+ * @return 0, or REPTILE_EINVAL (NULL argument, class or image out of range).
+ */
+REPTILE_API int reptile_dataset_get_image(const reptile_dataset *ds, int cls, int i, float *out);
 
 REPTILE_END_DECLS
 
