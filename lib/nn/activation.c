@@ -1,0 +1,17 @@
+/* ReLU forward/backward: plain loops the compiler vectorises (no branches). */
+#include "nn/activation.h"
+
+void rp_relu_forward(size_t n, const float *x, float *y)
+{
+    /* x may alias y (in place), so no restrict here; the loop still
+     * vectorises because each element is read before it is written. */
+    for (size_t i = 0; i < n; ++i)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void rp_relu_backward(size_t n, const float *y, const float *dy, float *dx)
+{
+    /* Uses the output: y > 0 exactly where x > 0, so no input copy is kept. */
+    for (size_t i = 0; i < n; ++i)
+        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}

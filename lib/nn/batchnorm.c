@@ -1,0 +1,184 @@
+/* BatchNorm over [rows, channels]. Statistics accumulate in double per channel
+ * tile: a channel of up to ~20k rows summed in float would lose ~1e-3 relative
+ * accuracy in the worst case and the variance suffers most; these passes are
+ * memory bound, so double costs no measurable time. All inner loops run over
+ * contiguous channels and vectorise. */
+#include "nn/batchnorm.h"
+
+#include <math.h>
+#include <stddef.h>
+
+enum { TILE = 64 }; /* channels per tile: fixed-size locals, no VLA */
+
+static int tile_width(int channels, int c0)
+{
+    return channels - c0 < TILE ? channels - c0 : TILE;
+}
+
+void rp_batchnorm_forward_train(int rows, int channels, float eps, const float *restrict x, const float *restrict gamma,
+                                const float *restrict beta, float *restrict y, float *restrict batch_mean,
+                                float *restrict batch_invstd)
+{
+    const size_t C = (size_t)channels;
+    for (int c0 = 0; c0 < channels; c0 += TILE) {
+        const int cw = tile_width(channels, c0);
+        double sum[TILE] = {0};
+        for (int r = 0; r < rows; ++r) {
+            const float *xr = x + (size_t)r * C + c0;
+            for (int c = 0; c < cw; ++c)
+                sum[c] += xr[c];
+        }
+        double mean[TILE];
+        for (int c = 0; c < cw; ++c)
+            mean[c] = sum[c] / rows;
+        /* Two passes (mean, then squared deviations): no cancellation. */
+        double sq[TILE] = {0};
+        for (int r = 0; r < rows; ++r) {
+            const float *xr = x + (size_t)r * C + c0;
+            for (int c = 0; c < cw; ++c) {
+                double d = xr[c] - mean[c];
+                sq[c] += d * d;
+            }
+        }
+        float scale[TILE], shift[TILE];
+        for (int c = 0; c < cw; ++c) {
+            double invstd = 1.0 / sqrt(sq[c] / rows + eps);
+            batch_mean[c0 + c] = (float)mean[c];
+            batch_invstd[c0 + c] = (float)invstd;
+            scale[c] = (float)(gamma[c0 + c] * invstd);
+            shift[c] = (float)(beta[c0 + c] - mean[c] * gamma[c0 + c] * invstd);
+        }
+        for (int r = 0; r < rows; ++r) {
+            const float *xr = x + (size_t)r * C + c0;
+            float *yr = y + (size_t)r * C + c0;
+            for (int c = 0; c < cw; ++c)
+                yr[c] = xr[c] * scale[c] + shift[c];
+        }
+    }
+}
+
+void rp_batchnorm_update_moving(int channels, float momentum, const float *batch_mean, const float *batch_invstd, float eps,
+                                float *moving_mean, float *moving_var)
+{
+    for (int c = 0; c < channels; ++c) {
+        double inv = batch_invstd[c];
+        double var = 1.0 / (inv * inv) - eps;
+        if (var < 0.0)
+            var = 0.0; /* rounding when the true variance is ~0 */
+        moving_mean[c] = moving_mean[c] * momentum + batch_mean[c] * (1.0f - momentum);
+        moving_var[c] = (float)(moving_var[c] * (double)momentum + var * (1.0 - momentum));
+    }
+}
+
+void rp_batchnorm_forward_infer(int rows, int channels, float eps, const float *restrict x, const float *restrict gamma,
+                                const float *restrict beta, const float *restrict moving_mean,
+                                const float *restrict moving_var, float *restrict y)
+{
+    const size_t C = (size_t)channels;
+    for (int c0 = 0; c0 < channels; c0 += TILE) {
+        const int cw = tile_width(channels, c0);
+        float scale[TILE], shift[TILE];
+        for (int c = 0; c < cw; ++c) {
+            double invstd = 1.0 / sqrt((double)moving_var[c0 + c] + eps);
+            scale[c] = (float)(gamma[c0 + c] * invstd);
+            shift[c] = (float)(beta[c0 + c] - moving_mean[c0 + c] * gamma[c0 + c] * invstd);
+        }
+        for (int r = 0; r < rows; ++r) {
+            const float *xr = x + (size_t)r * C + c0;
+            float *yr = y + (size_t)r * C + c0;
+            for (int c = 0; c < cw; ++c)
+                yr[c] = xr[c] * scale[c] + shift[c];
+        }
+    }
+}
+
+/* Shared by both modes: with xhat = (x - mean) * invstd,
+ * dbeta = sum dy, dgamma = sum dy * xhat. */
+static void sums_dy_xhat(int rows, size_t C, int c0, int cw, const float *restrict x, const float *restrict dy,
+                         const float *mean, const float *invstd, double *restrict sdy, double *restrict sdyx)
+{
+    for (int c = 0; c < cw; ++c)
+        sdy[c] = sdyx[c] = 0.0;
+    for (int r = 0; r < rows; ++r) {
+        const float *xr = x + (size_t)r * C + c0;
+        const float *dr = dy + (size_t)r * C + c0;
+        for (int c = 0; c < cw; ++c) {
+            sdy[c] += dr[c];
+            sdyx[c] += (double)dr[c] * ((xr[c] - mean[c]) * invstd[c]);
+        }
+    }
+}
+
+void rp_batchnorm_backward_train(int rows, int channels, const float *restrict x, const float *restrict dy,
+                                 const float *restrict gamma, const float *restrict batch_mean,
+                                 const float *restrict batch_invstd, float *restrict dx, float *restrict dgamma,
+                                 float *restrict dbeta)
+{
+    const size_t C = (size_t)channels;
+    for (int c0 = 0; c0 < channels; c0 += TILE) {
+        const int cw = tile_width(channels, c0);
+        float mean[TILE], inv[TILE];
+        for (int c = 0; c < cw; ++c) {
+            mean[c] = batch_mean[c0 + c];
+            inv[c] = batch_invstd[c0 + c];
+        }
+        double sdy[TILE], sdyx[TILE];
+        sums_dy_xhat(rows, C, c0, cw, x, dy, mean, inv, sdy, sdyx);
+        for (int c = 0; c < cw; ++c) {
+            dbeta[c0 + c] = (float)sdy[c];
+            dgamma[c0 + c] = (float)sdyx[c];
+        }
+        if (!dx)
+            continue;
+        /* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
+        float k[TILE], a[TILE], b[TILE];
+        for (int c = 0; c < cw; ++c) {
+            k[c] = gamma[c0 + c] * inv[c];
+            a[c] = (float)(sdy[c] / rows);
+            b[c] = (float)(sdyx[c] / rows);
+        }
+        for (int r = 0; r < rows; ++r) {
+            const float *xr = x + (size_t)r * C + c0;
+            const float *dr = dy + (size_t)r * C + c0;
+            float *dxr = dx + (size_t)r * C + c0;
+            for (int c = 0; c < cw; ++c) {
+                float xh = (xr[c] - mean[c]) * inv[c];
+                dxr[c] = k[c] * (dr[c] - a[c] - xh * b[c]);
+            }
+        }
+    }
+}
+
+void rp_batchnorm_backward_infer(int rows, int channels, float eps, const float *restrict x, const float *restrict dy,
+                                 const float *restrict gamma, const float *restrict moving_mean,
+                                 const float *restrict moving_var, float *restrict dx, float *restrict dgamma,
+                                 float *restrict dbeta)
+{
+    const size_t C = (size_t)channels;
+    for (int c0 = 0; c0 < channels; c0 += TILE) {
+        const int cw = tile_width(channels, c0);
+        float mean[TILE], inv[TILE];
+        for (int c = 0; c < cw; ++c) {
+            mean[c] = moving_mean[c0 + c];
+            inv[c] = (float)(1.0 / sqrt((double)moving_var[c0 + c] + eps));
+        }
+        double sdy[TILE], sdyx[TILE];
+        sums_dy_xhat(rows, C, c0, cw, x, dy, mean, inv, sdy, sdyx);
+        for (int c = 0; c < cw; ++c) {
+            dbeta[c0 + c] = (float)sdy[c];
+            dgamma[c0 + c] = (float)sdyx[c];
+        }
+        if (!dx)
+            continue;
+        /* Moving statistics are constants: dx is a per-channel scaling. */
+        float k[TILE];
+        for (int c = 0; c < cw; ++c)
+            k[c] = gamma[c0 + c] * inv[c];
+        for (int r = 0; r < rows; ++r) {
+            const float *dr = dy + (size_t)r * C + c0;
+            float *dxr = dx + (size_t)r * C + c0;
+            for (int c = 0; c < cw; ++c)
+                dxr[c] = k[c] * dr[c];
+        }
+    }
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Golden fixture for the lib/nn kernels: the tutorial's Omniglot network.
+
+Builds, in PyTorch float64, input 28x28x1 -> 4 x [Conv2D(64, 3x3, stride 2,
+TensorFlow "same" padding) -> BatchNorm(eps 1e-3) -> ReLU] -> flatten (NHWC
+order, as Keras) -> Dense(5) -> softmax cross-entropy summed over the batch,
+in both BatchNorm modes (batch statistics; moving statistics), and writes the
+inputs, parameters (libreptile layouts: HWIO kernels, dense [in, out]),
+logits, loss, Keras moving-average updates, and gradients of every parameter
+and of the input to tests/fixtures/nn/omniglot_net.bin.
+
+File format: ASCII header lines "name dtype count\\n" ending with "end\\n",
+then the payloads in header order, little-endian (f32 / i32 / i8).
+Big 3x3x64x64 kernels are stored as int8 q with weight = q * 2^-11 (exact in
+float32) and their gradients as every 13th element (stride coprime to 64, so
+all taps and channels are covered) plus the float64 dot product of the full
+gradient with a fixed +-1 pattern, to keep the file small.
+
+Run: /usr/bin/python3 tests/golden/make_nn_fixtures.py (needs torch, numpy;
+the C tests only read the file).
+"""
+import os
+import struct
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+BATCH, WAYS, CH, EPS, MOMENTUM = 6, 5, 64, 1e-3, 0.99
+SUBSAMPLE = 13
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "nn", "omniglot_net.bin")
+
+rng = np.random.default_rng(20240611)
+records = []  # (name, dtype, ndarray)
+
+
+def add(name, dtype, arr):
+    records.append((name, dtype, np.ascontiguousarray(arr).ravel()))
+
+
+def f32(a):
+    return np.asarray(a, dtype=np.float32)
+
+
+def sign_pattern(n):
+    """Fixed +-1 pattern the C test regenerates: bit 16 of (i * 2654435761) mod 2^32."""
+    i = np.arange(n, dtype=np.uint64)
+    h = (i * np.uint64(2654435761)) % np.uint64(2**32)
+    return np.where((h >> np.uint64(16)) & np.uint64(1), 1.0, -1.0)
+
+
+# ---- inputs and parameters (float32 values, used exactly in float64) ----
+x = f32(rng.uniform(0, 1, (BATCH, 28, 28, 1)))
+labels = rng.integers(0, WAYS, BATCH).astype(np.int32)
+add("x", "f32", x)
+add("labels", "i32", labels)
+
+kernels, kernels_q, cbias, gamma, beta, mmean, mvar = [], [], [], [], [], [], []
+for l in range(4):
+    cin = 1 if l == 0 else CH
+    if l == 0:
+        k = f32(rng.uniform(-0.3, 0.3, (3, 3, cin, CH)))
+        add("conv0/kernel", "f32", k)
+    else:
+        q = rng.integers(-128, 128, (3, 3, cin, CH)).astype(np.int8)
+        k = f32(q.astype(np.float64) * 2.0**-11)
+        add("conv%d/kernel_q" % l, "i8", q)
+    kernels.append(k)
+    for lst, name, lo, hi in ((cbias, "bias", -0.1, 0.1), (gamma, "gamma", 0.5, 1.5), (beta, "beta", -0.3, 0.3),
+                              (mmean, "moving_mean", -0.2, 0.2), (mvar, "moving_var", 0.05, 0.5)):
+        v = f32(rng.uniform(lo, hi, CH))
+        lst.append(v)
+        add("conv%d/%s" % (l, name), "f32", v)
+dense_w = f32(rng.uniform(-0.15, 0.15, (2 * 2 * CH, WAYS)))
+dense_b = f32(rng.uniform(-0.1, 0.1, WAYS))
+add("dense/kernel", "f32", dense_w)
+add("dense/bias", "f32", dense_b)
+
+
+def same_pad(n, k, s):
+    out = -(-n // s)
+    total = max((out - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def run(train):
+    t = lambda a: torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+    xt = t(x)
+    ks = [t(k) for k in kernels]
+    bs = [t(b) for b in cbias]
+    gs = [t(g) for g in gamma]
+    bts = [t(b) for b in beta]
+    dw, db = t(dense_w), t(dense_b)
+    h = xt.permute(0, 3, 1, 2)  # NCHW for torch
+    stats = []
+    for l in range(4):
+        top, bottom = same_pad(h.shape[2], 3, 2)
+        left, right = same_pad(h.shape[3], 3, 2)
+        h = F.pad(h, (left, right, top, bottom))
+        h = F.conv2d(h, ks[l].permute(3, 2, 0, 1), bs[l], stride=2)
+        if train:
+            mean = h.mean(dim=(0, 2, 3))
+            var = h.var(dim=(0, 2, 3), unbiased=False)
+            stats.append((mean.detach().numpy(), var.detach().numpy()))
+            h = F.batch_norm(h, None, None, gs[l], bts[l], training=True, eps=EPS)
+        else:
+            h = F.batch_norm(h, torch.tensor(mmean[l], dtype=torch.float64), torch.tensor(mvar[l], dtype=torch.float64),
+                             gs[l], bts[l], training=False, eps=EPS)
+        h = F.relu(h)
+    flat = h.permute(0, 2, 3, 1).reshape(BATCH, -1)  # NHWC flatten, as Keras
+    logits = flat @ dw + db
+    loss = F.cross_entropy(logits, torch.tensor(labels, dtype=torch.long), reduction="sum")
+    loss.backward()
+    mode = "train" if train else "infer"
+    add(mode + "/logits", "f32", logits.detach().numpy())
+    add(mode + "/loss", "f32", [loss.item()])
+    add(mode + "/dx", "f32", xt.grad.numpy())
+    for l in range(4):
+        g = ks[l].grad.numpy().ravel()
+        if l == 0:
+            add("%s/conv0/dkernel" % mode, "f32", g)
+        else:
+            add("%s/conv%d/dkernel_sub" % (mode, l), "f32", g[::SUBSAMPLE])
+            add("%s/conv%d/dkernel_proj" % (mode, l), "f32", [float(np.dot(g, sign_pattern(g.size)))])
+            add("%s/conv%d/dkernel_norm" % (mode, l), "f32", [float(np.linalg.norm(g))])
+        add("%s/conv%d/dbias" % (mode, l), "f32", bs[l].grad.numpy())
+        add("%s/conv%d/dgamma" % (mode, l), "f32", gs[l].grad.numpy())
+        add("%s/conv%d/dbeta" % (mode, l), "f32", bts[l].grad.numpy())
+        if train:
+            mean, var = stats[l]
+            add("%s/conv%d/new_moving_mean" % (mode, l), "f32", mmean[l] * MOMENTUM + mean * (1 - MOMENTUM))
+            add("%s/conv%d/new_moving_var" % (mode, l), "f32", mvar[l] * MOMENTUM + var * (1 - MOMENTUM))
+    add(mode + "/dense/dkernel", "f32", dw.grad.numpy())
+    add(mode + "/dense/dbias", "f32", db.grad.numpy())
+
+
+run(True)
+run(False)
+
+np_types = {"f32": "<f4", "i32": "<i4", "i8": "i1"}
+os.makedirs(os.path.dirname(OUT), exist_ok=True)
+with open(OUT, "wb") as f:
+    for name, dt, a in records:
+        f.write(("%s %s %d\n" % (name, dt, a.size)).encode())
+    f.write(b"end\n")
+    for name, dt, a in records:
+        f.write(a.astype(np_types[dt]).tobytes())
+print("wrote %s (%d bytes, %d tensors)" % (OUT, os.path.getsize(OUT), len(records)))

@@ -1,0 +1,234 @@
+/* conv2d: shape resolution, forward against a naive double reference, and
+ * every gradient against central finite differences of that reference.
+ *
+ * Tolerances: the float kernels sum K = k_h*k_w*in_c (<= 200 here) products
+ * in float32 (GEMM or direct), so their error is a few ulps of the sum of
+ * |terms|, ~1e-6 relative to the largest output. The references are double
+ * and the objective is linear in each parameter, so the central differences
+ * are exact to ~1e-10. An absolute allowance of 1e-4 x max|reference| plus
+ * 1e-4 relative leaves a wide margin for rounding while any indexing,
+ * padding or stride mistake produces O(1) errors. */
+#include "nn_testutil.h"
+#include "nn/conv2d.h"
+#include "core/error_internal.h"
+
+#define RTOL 1e-4
+#define ATOL 1e-4
+
+static void conv_ref(const rp_conv2d_shape *s, const double *x, const double *w, const double *b, double *y)
+{
+    const int C = s->in_c, N = s->out_c;
+    for (int n = 0; n < s->batch; ++n)
+        for (int oy = 0; oy < s->out_h; ++oy)
+            for (int ox = 0; ox < s->out_w; ++ox)
+                for (int co = 0; co < N; ++co) {
+                    double acc = b ? b[co] : 0.0;
+                    for (int ky = 0; ky < s->k_h; ++ky)
+                        for (int kx = 0; kx < s->k_w; ++kx) {
+                            int iy = oy * s->stride_h - s->pad_top + ky;
+                            int ix = ox * s->stride_w - s->pad_left + kx;
+                            if (iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w)
+                                continue;
+                            for (int ci = 0; ci < C; ++ci)
+                                acc += x[((size_t)(n * s->in_h + iy) * s->in_w + ix) * C + ci] *
+                                       w[((size_t)(ky * s->k_w + kx) * C + ci) * N + co];
+                        }
+                    y[((size_t)(n * s->out_h + oy) * s->out_w + ox) * N + co] = acc;
+                }
+}
+
+typedef struct {
+    const rp_conv2d_shape *s;
+    double *x, *w, *b, *y, *r;
+    size_t ny;
+} conv_ctx;
+
+static double conv_obj(void *p)
+{
+    conv_ctx *c = p;
+    conv_ref(c->s, c->x, c->w, c->b, c->y);
+    double L = 0.0;
+    for (size_t i = 0; i < c->ny; ++i)
+        L += c->r[i] * c->y[i];
+    return L;
+}
+
+/* Runs forward + backward of one shape and checks everything. */
+static void check_shape(rp_rng *rng, rp_conv2d_shape s, size_t max_checks)
+{
+    ck_assert_int_eq(rp_conv2d_resolve(&s), 0);
+    const size_t nx = (size_t)s.batch * s.in_h * s.in_w * s.in_c;
+    const size_t nw = (size_t)s.k_h * s.k_w * s.in_c * s.out_c;
+    const size_t ny = (size_t)s.batch * s.out_h * s.out_w * s.out_c;
+    const size_t nn = (size_t)s.out_c;
+    float *x = nt_alloc(nx * 4), *w = nt_alloc(nw * 4), *b = nt_alloc(nn * 4), *y = nt_alloc(ny * 4);
+    float *dy = nt_alloc(ny * 4), *dx = nt_alloc(nx * 4), *dw = nt_alloc(nw * 4), *db = nt_alloc(nn * 4);
+    double *xd = nt_alloc(nx * 8), *wd = nt_alloc(nw * 8), *bd = nt_alloc(nn * 8), *yd = nt_alloc(ny * 8);
+    double *rd = nt_alloc(ny * 8);
+    size_t nws = rp_conv2d_workspace_floats(&s);
+    float *ws = nt_alloc(nws * 4);
+    nt_fill(rng, nx, -1, 1, x, xd);
+    nt_fill(rng, nw, -1, 1, w, wd);
+    nt_fill(rng, nn, -1, 1, b, bd);
+    nt_fill(rng, ny, -1, 1, dy, rd);
+    /* Poison outputs: kernels must overwrite, never accumulate. */
+    for (size_t i = 0; i < nx; ++i)
+        dx[i] = 1e6f;
+    for (size_t i = 0; i < nw; ++i)
+        dw[i] = 1e6f;
+
+    char what[160];
+    snprintf(what, sizeof what, "b%d %dx%dx%d->%d k%dx%d s%dx%d %s %s", s.batch, s.in_h, s.in_w, s.in_c, s.out_c,
+             s.k_h, s.k_w, s.stride_h, s.stride_w, s.pad_same ? "same" : "valid",
+             rp_conv2d_uses_direct(&s) ? "direct" : "im2col");
+
+    rp_conv2d_forward(&s, x, w, b, y, ws);
+    conv_ref(&s, xd, wd, bd, yd);
+    nt_check_close(what, ny, y, yd, RTOL, ATOL);
+    /* Without bias. */
+    rp_conv2d_forward(&s, x, w, NULL, y, ws);
+    conv_ref(&s, xd, wd, NULL, yd);
+    nt_check_close(what, ny, y, yd, RTOL, ATOL);
+
+    rp_conv2d_backward(&s, x, w, dy, dx, dw, db, ws);
+    conv_ctx c = {&s, xd, wd, bd, yd, rd, ny};
+    char g[200];
+    snprintf(g, sizeof g, "%s dx", what);
+    nt_check_grad(g, rng, conv_obj, &c, xd, nx, dx, 1e-3, RTOL, ATOL, max_checks);
+    snprintf(g, sizeof g, "%s dw", what);
+    nt_check_grad(g, rng, conv_obj, &c, wd, nw, dw, 1e-3, RTOL, ATOL, max_checks);
+    snprintf(g, sizeof g, "%s db", what);
+    nt_check_grad(g, rng, conv_obj, &c, bd, nn, db, 1e-3, RTOL, ATOL, max_checks);
+
+    /* A second backward on the same workspace (no new forward) and one
+     * without dx/db must give the same dw. */
+    float *dw2 = nt_alloc(nw * 4);
+    rp_conv2d_backward(&s, x, w, dy, NULL, dw2, NULL, ws);
+    ck_assert_msg(memcmp(dw, dw2, nw * 4) == 0, "%s: dw differs without dx", what);
+    rp_conv2d_backward(&s, x, w, dy, dx, dw2, db, ws);
+    ck_assert_msg(memcmp(dw, dw2, nw * 4) == 0, "%s: dw differs on repeated backward", what);
+
+    free(dw2);
+    free(x); free(w); free(b); free(y); free(dy); free(dx); free(dw); free(db);
+    free(xd); free(wd); free(bd); free(yd); free(rd); free(ws);
+}
+
+START_TEST(resolve_same_matches_tensorflow)
+{
+    /* The Omniglot chain 28 -> 14 -> 7 -> 4 -> 2 with 3x3 stride 2. */
+    const int in[] = {28, 14, 7, 4}, out[] = {14, 7, 4, 2}, top[] = {0, 0, 1, 0};
+    for (int i = 0; i < 4; ++i) {
+        rp_conv2d_shape s = {.batch = 1, .in_h = in[i], .in_w = in[i], .in_c = 1, .out_c = 64, .k_h = 3, .k_w = 3,
+                             .stride_h = 2, .stride_w = 2, .pad_same = 1};
+        ck_assert_int_eq(rp_conv2d_resolve(&s), 0);
+        ck_assert_int_eq(s.out_h, out[i]);
+        ck_assert_int_eq(s.out_w, out[i]);
+        ck_assert_int_eq(s.pad_top, top[i]);
+        ck_assert_int_eq(s.pad_left, top[i]);
+    }
+    /* Kernel smaller than stride: no padding at all. */
+    rp_conv2d_shape t = {.batch = 1, .in_h = 5, .in_w = 6, .in_c = 1, .out_c = 1, .k_h = 1, .k_w = 2,
+                         .stride_h = 3, .stride_w = 3, .pad_same = 1};
+    ck_assert_int_eq(rp_conv2d_resolve(&t), 0);
+    ck_assert_int_eq(t.out_h, 2);
+    ck_assert_int_eq(t.out_w, 2);
+    ck_assert_int_eq(t.pad_top, 0);
+    ck_assert_int_eq(t.pad_left, 0);
+}
+END_TEST
+
+START_TEST(resolve_valid_and_errors)
+{
+    rp_conv2d_shape s = {.batch = 2, .in_h = 7, .in_w = 8, .in_c = 3, .out_c = 4, .k_h = 3, .k_w = 2,
+                         .stride_h = 2, .stride_w = 3, .pad_same = 0};
+    ck_assert_int_eq(rp_conv2d_resolve(&s), 0);
+    ck_assert_int_eq(s.out_h, 3);
+    ck_assert_int_eq(s.out_w, 3);
+    ck_assert_int_eq(s.pad_top, 0);
+    rp_conv2d_shape big = s;
+    big.k_h = 8;
+    ck_assert_int_eq(rp_conv2d_resolve(&big), REPTILE_ESHAPE);
+    rp_conv2d_shape z = s;
+    z.in_c = 0;
+    ck_assert_int_eq(rp_conv2d_resolve(&z), REPTILE_EINVAL);
+    z = s;
+    z.stride_w = 0;
+    ck_assert_int_eq(rp_conv2d_resolve(&z), REPTILE_EINVAL);
+    z = s;
+    z.pad_same = 2;
+    ck_assert_int_eq(rp_conv2d_resolve(&z), REPTILE_EINVAL);
+    ck_assert_int_eq(rp_conv2d_resolve(NULL), REPTILE_EINVAL);
+}
+END_TEST
+
+START_TEST(random_shapes_match_reference_and_fd)
+{
+    rp_rng rng;
+    rp_rng_init(&rng, 1234, 0, 0);
+    static const int chans[] = {1, 2, 3, 4, 5, 7, 8};
+    for (int it = 0; it < 80; ++it) {
+        rp_conv2d_shape s = {0};
+        s.batch = it % 5 == 0 ? 1 : nt_int(&rng, 1, 3);
+        s.in_h = nt_int(&rng, 1, 9);
+        s.in_w = nt_int(&rng, 1, 9);
+        s.in_c = chans[nt_int(&rng, 0, 6)];
+        s.out_c = nt_int(&rng, 1, 6);
+        s.k_h = nt_int(&rng, 1, 5);
+        s.k_w = nt_int(&rng, 1, 5);
+        s.stride_h = nt_int(&rng, 1, 3);
+        s.stride_w = nt_int(&rng, 1, 3);
+        s.pad_same = it % 2;
+        if (!s.pad_same) {
+            if (s.k_h > s.in_h)
+                s.in_h = s.k_h + nt_int(&rng, 0, 3);
+            if (s.k_w > s.in_w)
+                s.in_w = s.k_w + nt_int(&rng, 0, 3);
+        }
+        check_shape(&rng, s, 48);
+    }
+}
+END_TEST
+
+START_TEST(omniglot_layers_match_reference_and_fd)
+{
+    /* out_c = 64 takes the specialised (constant-width) direct loops and the
+     * wide GEMM path; the four Omniglot layers at batch 2. */
+    rp_rng rng;
+    rp_rng_init(&rng, 99, 0, 0);
+    const int in[] = {28, 14, 7, 4}, inc[] = {1, 64, 64, 64};
+    for (int i = 0; i < 4; ++i) {
+        rp_conv2d_shape s = {.batch = 2, .in_h = in[i], .in_w = in[i], .in_c = inc[i], .out_c = 64, .k_h = 3,
+                             .k_w = 3, .stride_h = 2, .stride_w = 2, .pad_same = 1};
+        check_shape(&rng, s, 40);
+    }
+    /* Direct path with 64 outputs and several inputs, odd sizes, valid. */
+    rp_conv2d_shape t = {.batch = 1, .in_h = 9, .in_w = 6, .in_c = 3, .out_c = 64, .k_h = 4, .k_w = 2,
+                         .stride_h = 1, .stride_w = 2, .pad_same = 0};
+    check_shape(&rng, t, 40);
+}
+END_TEST
+
+START_TEST(workspace_covers_both_passes)
+{
+    rp_conv2d_shape s = {.batch = 3, .in_h = 14, .in_w = 14, .in_c = 64, .out_c = 64, .k_h = 3, .k_w = 3,
+                         .stride_h = 2, .stride_w = 2, .pad_same = 1};
+    ck_assert_int_eq(rp_conv2d_resolve(&s), 0);
+    ck_assert_uint_ge(rp_conv2d_workspace_floats(&s), (size_t)3 * 7 * 7 * 9 * 64);
+}
+END_TEST
+
+static Suite *conv2d_suite(void)
+{
+    Suite *s = suite_create("nn-conv2d");
+    TCase *tc = tcase_create("conv2d");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, resolve_same_matches_tensorflow);
+    tcase_add_test(tc, resolve_valid_and_errors);
+    tcase_add_test(tc, random_shapes_match_reference_and_fd);
+    tcase_add_test(tc, omniglot_layers_match_reference_and_fd);
+    tcase_add_test(tc, workspace_covers_both_passes);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+RP_TEST_MAIN(conv2d_suite)
