@@ -1,12 +1,209 @@
 /**
  * @file model.h
+ * @brief Sequential models (conv2d, batchnorm, relu, flatten, dense) with one
+ *        contiguous parameter buffer, and their supervised training step.
+ *
+ * A model is built layer by layer from an input shape, or in one call for
+ * the Keras tutorial's Omniglot network. Tensors are float32 NHWC, batch
+ * first. Trainable parameters live in one contiguous buffer (so snapshots,
+ * restores and Reptile's interpolation are plain array operations); the
+ * non-trainable BatchNorm moving statistics live in a second buffer, the
+ * "state", handled explicitly.
+ *
+ * Parameter order in the buffer: layers in order; conv2d kernel (HWIO, as
+ * Keras: [kh][kw][in][out]) then bias [out]; batchnorm gamma then beta;
+ * dense kernel [in][out] then bias [out]. State order: for each batchnorm
+ * layer, moving mean then moving variance.
+ *
+ * Threading: a model is used by one thread at a time.
  */
 #ifndef REPTILE_MODEL_H
 #define REPTILE_MODEL_H
 
 #include "reptile/common.h"
+#include "reptile/optimizer.h"
 
 REPTILE_BEGIN_DECLS
+
+/** Opaque sequential model. */
+typedef struct reptile_model reptile_model;
+
+/** Spatial padding of a convolution. */
+enum reptile_padding {
+    /** TensorFlow "same": output = ceil(input / stride); the odd padding
+     *  row/column goes to the bottom/right. */
+    REPTILE_PADDING_SAME = 0,
+    /** No padding: output = (input - kernel) / stride + 1. */
+    REPTILE_PADDING_VALID = 1
+};
+
+/** Which statistics BatchNorm layers use in a forward pass. */
+enum reptile_bn_mode {
+    /** Batch statistics (biased variance); a training step also updates
+     *  the moving averages with the layer's momentum. */
+    REPTILE_BN_BATCH = 0,
+    /** Moving statistics; nothing is updated (inference). */
+    REPTILE_BN_MOVING = 1,
+    /** The Keras tutorial's accident: the model is called without
+     *  training=True, so BatchNorm normalises with its moving statistics
+     *  (never updated: mean 0, variance 1) in training steps too and acts as
+     *  a learned per-channel scale and shift. Same computation as
+     *  REPTILE_BN_MOVING; named for clarity at call sites. */
+    REPTILE_BN_FROZEN = 1
+};
+
+/**
+ * @brief Start an empty sequential model for inputs of the given shape.
+ * @param out      Receives the new model; set to NULL on failure. Free with
+ *                 reptile_model_free().
+ * @param height,width,channels Input image shape (NHWC), each in 1..4096.
+ * @return 0, REPTILE_EINVAL on a bad shape, REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_model_new(reptile_model **out, int height, int width, int channels);
+
+/**
+ * @brief Build the Keras tutorial's Omniglot network, ready to train.
+ *
+ * Input 28x28x1 -> 4 x [Conv2D(64, 3x3, stride 2, same) -> BatchNorm(eps
+ * 1e-3, momentum 0.99) -> ReLU] -> Flatten -> Dense(classes); 113,221
+ * parameters for 5 classes. Parameters are initialised as Keras does
+ * (Glorot-uniform kernels, zero biases, gamma 1, beta 0, moving mean 0,
+ * moving variance 1) from @p seed.
+ * @param out     Receives the model; NULL on failure.
+ * @param classes Number of output classes (>= 2).
+ * @param seed    Seed of the initialisation.
+ * @return 0, REPTILE_EINVAL, REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_model_new_omniglot(reptile_model **out, int classes, uint64_t seed);
+
+/**
+ * @brief Append a 2-D convolution with bias.
+ * @param model   A model still being built (no parameters accessed yet).
+ * @param filters Output channels (>= 1).
+ * @param kernel_h,kernel_w Kernel size (>= 1).
+ * @param stride_h,stride_w Strides (>= 1).
+ * @param padding REPTILE_PADDING_SAME or REPTILE_PADDING_VALID.
+ * @return 0; REPTILE_EINVAL for bad values; REPTILE_ESHAPE if the input is
+ *         not an image (after flatten/dense) or too small for a valid
+ *         kernel; REPTILE_ESTATE once the model is finalised.
+ */
+REPTILE_API int reptile_model_add_conv2d(reptile_model *model, int filters, int kernel_h,
+                                         int kernel_w, int stride_h, int stride_w, int padding);
+
+/**
+ * @brief Append per-channel batch normalisation (gamma, beta, moving stats).
+ * @param eps      Variance epsilon (> 0; Keras default 1e-3).
+ * @param momentum Moving-average momentum in [0, 1) (Keras default 0.99).
+ * @return 0, REPTILE_EINVAL, REPTILE_ESTATE.
+ */
+REPTILE_API int reptile_model_add_batchnorm(reptile_model *model, float eps, float momentum);
+
+/** @brief Append a ReLU. @return 0 or REPTILE_ESTATE / REPTILE_EINVAL. */
+REPTILE_API int reptile_model_add_relu(reptile_model *model);
+
+/** @brief Append a flatten (NHWC order, as Keras). @return 0, REPTILE_EINVAL, REPTILE_ESTATE. */
+REPTILE_API int reptile_model_add_flatten(reptile_model *model);
+
+/**
+ * @brief Append a dense layer with bias. Its input must be flat (add a
+ *        flatten first after convolutions).
+ * @param units Output features (>= 1).
+ * @return 0, REPTILE_EINVAL, REPTILE_ESHAPE, REPTILE_ESTATE.
+ */
+REPTILE_API int reptile_model_add_dense(reptile_model *model, int units);
+
+/**
+ * @brief (Re)initialise all parameters as Keras does: Glorot-uniform
+ *        kernels, zero biases, gamma 1, beta 0, moving mean 0, variance 1.
+ *
+ * Finalises the model (no more layers can be added). The same seed gives
+ * the same parameters.
+ * @return 0, REPTILE_EINVAL (NULL model, no layers), REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_model_init(reptile_model *model, uint64_t seed);
+
+/** @brief Number of trainable parameters (floats in the parameter buffer). */
+REPTILE_API size_t reptile_model_num_params(const reptile_model *model);
+
+/** @brief Number of non-trainable state floats (BatchNorm moving statistics). */
+REPTILE_API size_t reptile_model_num_state(const reptile_model *model);
+
+/** @brief Number of outputs per image (classes of the last dense layer). */
+REPTILE_API int reptile_model_num_outputs(const reptile_model *model);
+
+/**
+ * @brief Input shape of the model.
+ * @param height,width,channels Receive the shape; each may be NULL.
+ */
+REPTILE_API void reptile_model_input_shape(const reptile_model *model, int *height, int *width,
+                                           int *channels);
+
+/**
+ * @brief Read-only view of the contiguous parameter buffer.
+ * @return num_params floats owned by the model, valid until it is freed;
+ *         NULL if the model has no parameters yet.
+ */
+REPTILE_API const float *reptile_model_params(const reptile_model *model);
+
+/**
+ * @brief Copy the parameters out.
+ * @param dst Caller's array of exactly @p n floats.
+ * @param n   Must equal reptile_model_num_params().
+ * @return 0, REPTILE_EINVAL (NULL), REPTILE_ESHAPE (wrong n).
+ */
+REPTILE_API int reptile_model_get_params(const reptile_model *model, float *dst, size_t n);
+
+/**
+ * @brief Overwrite the parameters (finalises the model).
+ * @param src @p n floats, copied; must all be finite.
+ * @return 0, REPTILE_EINVAL (NULL or non-finite), REPTILE_ESHAPE (wrong n).
+ */
+REPTILE_API int reptile_model_set_params(reptile_model *model, const float *src, size_t n);
+
+/** @brief Copy the state (moving statistics) out; @p n must equal num_state. */
+REPTILE_API int reptile_model_get_state(const reptile_model *model, float *dst, size_t n);
+
+/** @brief Overwrite the state (moving statistics); variances must be >= 0. */
+REPTILE_API int reptile_model_set_state(reptile_model *model, const float *src, size_t n);
+
+/**
+ * @brief Copy parameters and state from @p src into @p dst.
+ * @return 0, or REPTILE_ESHAPE when the two architectures differ.
+ */
+REPTILE_API int reptile_model_copy(reptile_model *dst, const reptile_model *src);
+
+/**
+ * @brief Class probabilities (softmax) for a batch.
+ * @param x     batch x height x width x channels floats (NHWC).
+ * @param batch Number of images (>= 1). Workspaces grow to the largest
+ *              batch seen; calls at that size or smaller do not allocate.
+ * @param bn_mode REPTILE_BN_BATCH (statistics of this batch, moving
+ *              averages untouched) or REPTILE_BN_MOVING / _FROZEN.
+ * @param probs Receives batch x num_outputs probabilities.
+ * @return 0, REPTILE_EINVAL, REPTILE_ENOMEM, REPTILE_EDIVERGED (non-finite output).
+ */
+REPTILE_API int reptile_model_predict(reptile_model *model, const float *x, int batch,
+                                      int bn_mode, float *probs);
+
+/**
+ * @brief One supervised step: forward, softmax cross-entropy (the
+ *        optimizer's reduction), backward, optimizer update.
+ * @param opt     Optimizer; its state is bound to this model's size.
+ * @param x       batch images, NHWC.
+ * @param labels  batch class indices in [0, num_outputs).
+ * @param bn_mode REPTILE_BN_BATCH updates the moving averages;
+ *                REPTILE_BN_FROZEN / _MOVING trains on moving statistics.
+ * @param loss    Receives the loss before the update (may be NULL).
+ * @return 0; REPTILE_EINVAL (bad label, NULL); REPTILE_EDIVERGED when the
+ *         loss or an updated parameter is NaN/Inf: the parameters are then
+ *         left as they were before the step.
+ */
+REPTILE_API int reptile_model_train_step(reptile_model *model, reptile_optimizer *opt,
+                                         const float *x, const int32_t *labels, int batch,
+                                         int bn_mode, float *loss);
+
+/** @brief Free the model and everything it owns. NULL is a no-op. */
+REPTILE_API void reptile_model_free(reptile_model *model);
 
 REPTILE_END_DECLS
 

@@ -1,0 +1,71 @@
+/**
+ * @file optimizer.h
+ * @brief Inner-loop optimizers: SGD (with momentum) and Adam.
+ *
+ * An optimizer carries its own state (momentum or Adam moments), sized for
+ * the model it first steps. Whether that state survives from one task to the
+ * next is the caller's choice: reptile_optimizer_reset() clears it (the
+ * meta-learner does this per task, or not, as its options say).
+ */
+#ifndef REPTILE_OPTIMIZER_H
+#define REPTILE_OPTIMIZER_H
+
+#include "reptile/common.h"
+
+REPTILE_BEGIN_DECLS
+
+/** Opaque optimizer. */
+typedef struct reptile_optimizer reptile_optimizer;
+
+/** How the per-image losses of a batch are combined. */
+enum reptile_reduction {
+    /** Sum over the batch: what the Keras tutorial's code does (the
+     *  gradient of a per-sample loss vector is that of its sum). */
+    REPTILE_REDUCTION_SUM = 0,
+    /** Mean over the batch (the usual choice). */
+    REPTILE_REDUCTION_MEAN = 1
+};
+
+/**
+ * @brief New SGD optimizer: v = momentum * v - lr * g; w += v.
+ * @param out      Receives the optimizer; NULL on failure.
+ * @param lr       Learning rate (> 0, finite).
+ * @param momentum In [0, 1); 0 is plain SGD.
+ * @return 0, REPTILE_EINVAL, REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_optimizer_new_sgd(reptile_optimizer **out, float lr, float momentum);
+
+/**
+ * @brief New Adam optimizer (Kingma and Ba, bias-corrected).
+ * @param beta1 In [0, 1); 0 is the Reptile paper's setting.
+ * @param beta2 In [0, 1).
+ * @param eps   > 0 (1e-8 usual).
+ * @return 0, REPTILE_EINVAL, REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_optimizer_new_adam(reptile_optimizer **out, float lr, float beta1,
+                                           float beta2, float eps);
+
+/** @brief Change the learning rate. @return 0 or REPTILE_EINVAL. */
+REPTILE_API int reptile_optimizer_set_lr(reptile_optimizer *opt, float lr);
+
+/** @brief Current learning rate. */
+REPTILE_API float reptile_optimizer_lr(const reptile_optimizer *opt);
+
+/**
+ * @brief Choose the loss reduction and Keras' probability clipping.
+ * @param reduction  REPTILE_REDUCTION_SUM or REPTILE_REDUCTION_MEAN (default).
+ * @param keras_clip Non-zero: clip probabilities to [1e-7, 1 - 1e-7] before
+ *                   the log, as keras.losses does (default 0: exact).
+ * @return 0 or REPTILE_EINVAL.
+ */
+REPTILE_API int reptile_optimizer_set_loss(reptile_optimizer *opt, int reduction, int keras_clip);
+
+/** @brief Clear the optimizer state (moments, step count). */
+REPTILE_API void reptile_optimizer_reset(reptile_optimizer *opt);
+
+/** @brief Free the optimizer. NULL is a no-op. */
+REPTILE_API void reptile_optimizer_free(reptile_optimizer *opt);
+
+REPTILE_END_DECLS
+
+#endif /* REPTILE_OPTIMIZER_H */

@@ -1,0 +1,84 @@
+/* Keras initialisers and the tutorial's Omniglot network. */
+#include "model/model_internal.h"
+#include "core/error_internal.h"
+#include "core/rng.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Glorot (Xavier) uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)). */
+static void glorot_uniform(rp_rng *rng, float *w, size_t n, double fan_in, double fan_out)
+{
+    float limit = (float)sqrt(6.0 / (fan_in + fan_out));
+    for (size_t i = 0; i < n; ++i)
+        w[i] = (2.0f * rp_rng_float(rng) - 1.0f) * limit;
+}
+
+int reptile_model_init(reptile_model *m, uint64_t seed)
+{
+    if (!m)
+        return rp_error(REPTILE_EINVAL, "reptile_model_init: model is NULL");
+    int rc = rp_model_finalise(m);
+    if (rc)
+        return rc;
+    memset(m->params, 0, m->n_params * sizeof *m->params);
+    for (int i = 0; i < m->n_layers; ++i) {
+        const rp_layer *l = &m->layers[i];
+        float *p = m->params + l->param_offset;
+        rp_rng rng;
+        /* One stream per layer: adding a layer does not reshuffle the others. */
+        rp_rng_init(&rng, seed, 0x696e6974u /* "init" */, (uint64_t)i);
+        switch (l->kind) {
+        case RP_LAYER_CONV2D: {
+            double rf = (double)l->conv.k_h * l->conv.k_w;
+            glorot_uniform(&rng, p, (size_t)(rf * l->in_c * l->out_c), rf * l->in_c,
+                           rf * l->out_c);
+            break;
+        }
+        case RP_LAYER_DENSE:
+            glorot_uniform(&rng, p, (size_t)l->in_c * l->out_c, l->in_c, l->out_c);
+            break;
+        case RP_LAYER_BATCHNORM:
+            for (int c = 0; c < l->out_c; ++c) {
+                p[c] = 1.0f;                                   /* gamma */
+                m->state[l->state_offset + (size_t)c] = 0.0f;  /* moving mean */
+                m->state[l->state_offset + (size_t)(l->out_c + c)] = 1.0f; /* moving variance */
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+int reptile_model_new_omniglot(reptile_model **out, int classes, uint64_t seed)
+{
+    if (!out)
+        return rp_error(REPTILE_EINVAL, "reptile_model_new_omniglot: out is NULL");
+    *out = NULL;
+    if (classes < 2 || classes > 4096)
+        return rp_error(REPTILE_EINVAL, "reptile_model_new_omniglot: classes must be in 2..4096, got %d",
+                        classes);
+    reptile_model *m;
+    int rc = reptile_model_new(&m, 28, 28, 1);
+    for (int block = 0; rc == 0 && block < 4; ++block) {
+        rc = reptile_model_add_conv2d(m, 64, 3, 3, 2, 2, REPTILE_PADDING_SAME);
+        if (rc == 0)
+            rc = reptile_model_add_batchnorm(m, 1e-3f, 0.99f);
+        if (rc == 0)
+            rc = reptile_model_add_relu(m);
+    }
+    if (rc == 0)
+        rc = reptile_model_add_flatten(m);
+    if (rc == 0)
+        rc = reptile_model_add_dense(m, classes);
+    if (rc == 0)
+        rc = reptile_model_init(m, seed);
+    if (rc) {
+        reptile_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}

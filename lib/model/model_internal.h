@@ -1,0 +1,104 @@
+/* Internal layout of reptile_model: the layer list, the parameter and state
+ * buffers, and per-shard workspaces.
+ *
+ * A batch is split into a fixed number of shards (RP_SHARDS when BatchNorm
+ * uses moving statistics, 1 when it needs whole-batch statistics). Each
+ * shard runs forward and backward on its own images into its own gradient
+ * buffer; the gradients are then summed in shard order. The split depends
+ * only on the batch size and the BatchNorm mode, never on the thread count,
+ * so results are bitwise identical with 1 or 2 threads. */
+#ifndef RP_MODEL_INTERNAL_H
+#define RP_MODEL_INTERNAL_H
+
+#include "reptile/model.h"
+#include "core/pool.h"
+#include "nn/conv2d.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RP_SHARDS 2
+#define RP_MAX_LAYERS 64
+
+enum rp_layer_kind {
+    RP_LAYER_CONV2D,
+    RP_LAYER_BATCHNORM,
+    RP_LAYER_RELU,
+    RP_LAYER_FLATTEN,
+    RP_LAYER_DENSE
+};
+
+typedef struct rp_layer {
+    enum rp_layer_kind kind;
+    int in_h, in_w, in_c;    /* per-image input shape; flat tensors have h = w = 1 */
+    int out_h, out_w, out_c;
+    rp_conv2d_shape conv;    /* conv2d: resolved shape, batch set per call */
+    int padding;
+    float eps, momentum;     /* batchnorm */
+    size_t param_offset;     /* kernel (or gamma) */
+    size_t param_count;      /* kernel + bias (or gamma + beta) */
+    size_t state_offset;     /* batchnorm: moving mean, then moving variance */
+    int in_place;            /* output aliases the input buffer (relu, flatten) */
+} rp_layer;
+
+typedef struct rp_shard {
+    int capacity;            /* images this shard's buffers hold */
+    float *arena;            /* one allocation for everything below */
+    float *act[RP_MAX_LAYERS];      /* output of layer l (aliases for in-place layers) */
+    float *conv_ws[RP_MAX_LAYERS];  /* conv2d workspaces, kept from forward to backward */
+    float *bn_mean[RP_MAX_LAYERS];  /* batch statistics saved for backward */
+    float *bn_invstd[RP_MAX_LAYERS];
+    float *grad_a, *grad_b;  /* ping-pong activation gradients */
+    float *dlogits;
+    float *param_grad;       /* this shard's parameter gradient */
+    double loss;             /* this shard's summed loss */
+    /* per-call inputs */
+    const float *x;
+    const int32_t *labels;
+    int n;
+} rp_shard;
+
+struct reptile_model {
+    int in_h, in_w, in_c;
+    int n_layers;
+    rp_layer layers[RP_MAX_LAYERS];
+    size_t n_params, n_state;
+    size_t max_act;          /* largest per-image activation, floats */
+    int finalised;
+    float *params;
+    float *state;
+    float *grad;             /* reduced gradient */
+    rp_shard shards[RP_SHARDS];
+    int reserved_batch;      /* largest batch the workspaces hold */
+    rp_pool *pool;           /* borrowed; NULL = run shards in the caller */
+};
+
+/* Allocates parameter/state buffers (once). */
+int rp_model_finalise(reptile_model *m);
+/* Sizes workspaces for batches up to `batch`; allocates only when growing. */
+int rp_model_reserve(reptile_model *m, int batch);
+/* Shards used for a batch in a BatchNorm mode. */
+int rp_model_shard_count(int batch, int bn_mode);
+
+/* Forward of shard `sh` through all layers; logits land in the last act. */
+void rp_model_forward_shard(reptile_model *m, rp_shard *sh, int bn_mode, int training);
+/* Backward of shard `sh` from sh->dlogits; fills sh->param_grad. */
+void rp_model_backward_shard(reptile_model *m, rp_shard *sh, int bn_mode);
+/* Output (logits) of a shard after forward. */
+const float *rp_model_logits(const reptile_model *m, const rp_shard *sh);
+
+/* Internal training entry used by the meta-learner: computes the reduced
+ * gradient into m->grad and the loss; no parameter update. */
+int rp_model_gradient(reptile_model *m, const float *x, const int32_t *labels, int batch,
+                      int bn_mode, int reduction, int keras_clip, float *loss);
+
+/* Borrow a pool for shard parallelism (NULL: run in the caller). */
+void rp_model_set_pool(reptile_model *m, rp_pool *pool);
+
+/* Same architecture (layer kinds and shapes)? */
+int rp_model_same_architecture(const reptile_model *a, const reptile_model *b);
+
+/* New model with the same architecture, parameters and state (no pool). */
+int rp_model_clone(reptile_model **out, const reptile_model *src);
+
+#endif

@@ -1,0 +1,416 @@
+/* reptile_model and reptile_optimizer: builder, parameters, Keras
+ * initialisation, gradients of the whole network against finite
+ * differences, shard invariance, BatchNorm state, divergence guard. */
+#include "testutil.h"
+#include "core/rng.h"
+#include "model/model_internal.h"
+#include "reptile/reptile.h"
+
+#include <math.h>
+#include <string.h>
+
+static void random_images(float *x, size_t n, uint64_t seed)
+{
+    rp_rng rng;
+    rp_rng_init(&rng, seed, 1, 2);
+    for (size_t i = 0; i < n; ++i)
+        x[i] = rp_rng_float(&rng);
+}
+
+/* A small net with every layer kind: fast enough for finite differences. */
+static reptile_model *small_net(int bn_eps_case)
+{
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_new(&m, 9, 7, 1), 0);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 4, 3, 3, 2, 2, REPTILE_PADDING_SAME), 0);
+    ck_assert_int_eq(reptile_model_add_batchnorm(m, bn_eps_case ? 1e-3f : 0.5f, 0.9f), 0);
+    ck_assert_int_eq(reptile_model_add_relu(m), 0);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 3, 2, 2, 1, 1, REPTILE_PADDING_VALID), 0);
+    ck_assert_int_eq(reptile_model_add_flatten(m), 0);
+    ck_assert_int_eq(reptile_model_add_dense(m, 4), 0);
+    ck_assert_int_eq(reptile_model_init(m, 7), 0);
+    return m;
+}
+
+START_TEST(omniglot_net_has_the_tutorial_parameter_count)
+{
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_new_omniglot(&m, 5, 1), 0);
+    ck_assert_uint_eq(reptile_model_num_params(m), 113221);
+    ck_assert_uint_eq(reptile_model_num_state(m), 4 * 2 * 64);
+    ck_assert_int_eq(reptile_model_num_outputs(m), 5);
+    int h, w, c;
+    reptile_model_input_shape(m, &h, &w, &c);
+    ck_assert_int_eq(h * 100 + w * 10 + c, 28 * 100 + 28 * 10 + 1);
+    reptile_model_free(m);
+}
+END_TEST
+
+START_TEST(keras_initialisation)
+{
+    reptile_model *a = NULL, *b = NULL, *c = NULL;
+    ck_assert_int_eq(reptile_model_new_omniglot(&a, 5, 42), 0);
+    ck_assert_int_eq(reptile_model_new_omniglot(&b, 5, 42), 0);
+    ck_assert_int_eq(reptile_model_new_omniglot(&c, 5, 43), 0);
+    const float *p = reptile_model_params(a);
+    size_t n = reptile_model_num_params(a);
+    ck_assert_mem_eq(p, reptile_model_params(b), n * sizeof(float));
+    ck_assert_int_ne(memcmp(p, reptile_model_params(c), n * sizeof(float)), 0);
+    /* First conv kernel: Glorot limit sqrt(6 / (9 + 576)); its 64 biases are 0. */
+    float limit = sqrtf(6.0f / (9.0f + 576.0f));
+    float maxabs = 0.0f;
+    for (int i = 0; i < 576; ++i)
+        maxabs = fmaxf(maxabs, fabsf(p[i]));
+    ck_assert_float_le(maxabs, limit);
+    ck_assert_float_gt(maxabs, 0.9f * limit);
+    for (int i = 576; i < 640; ++i)
+        ck_assert_float_eq(p[i], 0.0f);
+    /* First BatchNorm: gamma 1, beta 0; moving mean 0, variance 1. */
+    for (int i = 640; i < 704; ++i)
+        ck_assert_float_eq(p[i], 1.0f);
+    for (int i = 704; i < 768; ++i)
+        ck_assert_float_eq(p[i], 0.0f);
+    float state[512];
+    ck_assert_int_eq(reptile_model_get_state(a, state, 512), 0);
+    ck_assert_float_eq(state[0], 0.0f);
+    ck_assert_float_eq(state[64], 1.0f);
+    reptile_model_free(a);
+    reptile_model_free(b);
+    reptile_model_free(c);
+}
+END_TEST
+
+START_TEST(builder_rejects_bad_layers)
+{
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_new(&m, 0, 5, 1), REPTILE_EINVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(reptile_model_new(NULL, 5, 5, 1), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_new(&m, 5, 5, 1), 0);
+    ck_assert_int_eq(reptile_model_add_dense(m, 3), REPTILE_ESHAPE);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "flatten"));
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 0, 3, 3, 1, 1, REPTILE_PADDING_SAME), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 4, 3, 3, 1, 1, 7), REPTILE_EINVAL);
+    ck_assert_int_ne(reptile_model_add_conv2d(m, 4, 9, 9, 1, 1, REPTILE_PADDING_VALID), 0);
+    ck_assert_int_eq(reptile_model_add_batchnorm(m, 0.0f, 0.9f), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_add_batchnorm(m, 1e-3f, 1.0f), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_init(m, 1), REPTILE_EINVAL); /* no layers */
+    ck_assert_int_eq(reptile_model_add_flatten(m), 0);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 4, 3, 3, 1, 1, REPTILE_PADDING_SAME), REPTILE_ESHAPE);
+    ck_assert_int_eq(reptile_model_add_dense(m, 3), 0);
+    ck_assert_int_eq(reptile_model_init(m, 1), 0);
+    ck_assert_int_eq(reptile_model_add_relu(m), REPTILE_ESTATE);
+    reptile_model_free(m);
+    reptile_model_free(NULL);
+    reptile_optimizer_free(NULL);
+}
+END_TEST
+
+START_TEST(parameters_round_trip_and_validate)
+{
+    reptile_model *m = small_net(0), *other = NULL;
+    size_t n = reptile_model_num_params(m);
+    float *buf = malloc(n * sizeof *buf);
+    ck_assert_int_eq(reptile_model_get_params(m, buf, n), 0);
+    buf[3] = 0.125f;
+    ck_assert_int_eq(reptile_model_set_params(m, buf, n), 0);
+    ck_assert_float_eq(reptile_model_params(m)[3], 0.125f);
+    ck_assert_int_eq(reptile_model_set_params(m, buf, n - 1), REPTILE_ESHAPE);
+    buf[5] = NAN;
+    ck_assert_int_eq(reptile_model_set_params(m, buf, n), REPTILE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "parameter 5"));
+    ck_assert_float_eq(reptile_model_params(m)[3], 0.125f);
+    float st[8] = {0, 0, 0, 0, 1, 1, -1, 1};
+    ck_assert_int_eq(reptile_model_set_state(m, st, 8), REPTILE_EINVAL); /* negative variance */
+    ck_assert_int_eq(reptile_model_new_omniglot(&other, 5, 1), 0);
+    ck_assert_int_eq(reptile_model_copy(other, m), REPTILE_ESHAPE);
+    reptile_model *twin = small_net(0);
+    ck_assert_int_eq(reptile_model_copy(twin, m), 0);
+    ck_assert_mem_eq(reptile_model_params(twin), reptile_model_params(m), n * sizeof(float));
+    free(buf);
+    reptile_model_free(m);
+    reptile_model_free(other);
+    reptile_model_free(twin);
+}
+END_TEST
+
+/* Loss of a batch through the public predict path, in double. */
+static double batch_loss(reptile_model *m, const float *x, const int32_t *y, int batch, int bn)
+{
+    int k = reptile_model_num_outputs(m);
+    float *p = malloc((size_t)batch * k * sizeof *p);
+    ck_assert_int_eq(reptile_model_predict(m, x, batch, bn, p), 0);
+    double loss = 0.0;
+    for (int i = 0; i < batch; ++i)
+        loss -= log((double)p[(size_t)i * k + y[i]]);
+    free(p);
+    return loss;
+}
+
+/* The network's gradient (sum reduction) against central differences of
+ * the loss computed through predict(), for every parameter of the small
+ * net. The forward is float32: with h = 1e-3 its rounding noise (~1e-7 of a
+ * loss of order 5) gives ~5e-4 absolute error in the difference quotient,
+ * hence the 0.05 absolute floor in the relative error; a larger h would
+ * step across ReLU kinks and misjudge correct gradients. */
+static void check_network_gradient(int bn_mode, int batch)
+{
+    reptile_model *m = small_net(1);
+    size_t n = reptile_model_num_params(m);
+    size_t img = 9 * 7 * 1;
+    float *x = malloc((size_t)batch * img * sizeof *x);
+    int32_t y[16];
+    random_images(x, (size_t)batch * img, 3);
+    for (int i = 0; i < batch; ++i)
+        y[i] = i % 4;
+    float loss;
+    ck_assert_int_eq(rp_model_gradient(m, x, y, batch, bn_mode, REPTILE_REDUCTION_SUM, 0, &loss), 0);
+    ck_assert_double_eq_tol(loss, batch_loss(m, x, y, batch, bn_mode), 1e-4 * fabs(loss) + 1e-5);
+    float *g = malloc(n * sizeof *g);
+    memcpy(g, m->grad, n * sizeof *g);
+    float *w = m->params;
+    double worst = 0.0, worst_fd = 0.0;
+    size_t worst_i = 0, kinks = 0;
+    const double f0 = batch_loss(m, x, y, batch, bn_mode);
+    for (size_t i = 0; i < n; ++i) {
+        const float h = 1e-3f;
+        float keep = w[i];
+        w[i] = keep + h;
+        double up = batch_loss(m, x, y, batch, bn_mode);
+        w[i] = keep - h;
+        double down = batch_loss(m, x, y, batch, bn_mode);
+        w[i] = keep;
+        /* A ReLU kink inside [w - h, w + h] makes the one-sided slopes
+         * disagree; the central difference is meaningless there. */
+        double fwd = (up - f0) / h, bwd = (f0 - down) / h;
+        if (fabs(fwd - bwd) > 0.01 * (fabs(fwd) + fabs(bwd)) + 5e-3) {
+            ++kinks;
+            continue;
+        }
+        double fd = (up - down) / (2.0 * h);
+        double err = fabs(fd - g[i]) / (fabs(fd) + 5e-2);
+        if (err > worst) {
+            worst = err;
+            worst_i = i;
+            worst_fd = fd;
+        }
+    }
+    ck_assert_msg(kinks * 20 < n, "%zu of %zu parameters sit on a ReLU kink", kinks, n);
+    ck_assert_msg(worst < 2e-2, "worst relative gradient error %g (bn_mode %d) at parameter %zu of %zu: fd %g analytic %g",
+                  worst, bn_mode, worst_i, n, worst_fd, (double)g[worst_i]);
+    free(g);
+    free(x);
+    reptile_model_free(m);
+}
+
+START_TEST(network_gradient_matches_finite_differences_frozen_bn)
+{
+    check_network_gradient(REPTILE_BN_FROZEN, 5);
+}
+END_TEST
+
+START_TEST(network_gradient_matches_finite_differences_batch_bn)
+{
+    check_network_gradient(REPTILE_BN_BATCH, 6);
+}
+END_TEST
+
+START_TEST(network_gradient_batch_of_one)
+{
+    check_network_gradient(REPTILE_BN_FROZEN, 1);
+}
+END_TEST
+
+/* Frozen BatchNorm makes images independent: the sharded gradient of a
+ * batch equals the sum of single-image gradients (up to float reordering). */
+START_TEST(sharded_gradient_equals_sum_of_single_images)
+{
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_new_omniglot(&m, 5, 9), 0);
+    size_t n = reptile_model_num_params(m);
+    enum { B = 25 };
+    float *x = malloc(B * 784 * sizeof *x);
+    int32_t y[B];
+    random_images(x, B * 784, 11);
+    for (int i = 0; i < B; ++i)
+        y[i] = (i * 3) % 5;
+    ck_assert_int_eq(rp_model_gradient(m, x, y, B, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, 0, NULL), 0);
+    float *batched = malloc(n * sizeof *batched);
+    double *sum = calloc(n, sizeof *sum);
+    memcpy(batched, m->grad, n * sizeof *batched);
+    for (int i = 0; i < B; ++i) {
+        ck_assert_int_eq(rp_model_gradient(m, x + i * 784, y + i, 1, REPTILE_BN_FROZEN,
+                                           REPTILE_REDUCTION_SUM, 0, NULL), 0);
+        for (size_t j = 0; j < n; ++j)
+            sum[j] += m->grad[j];
+    }
+    double num = 0.0, den = 0.0;
+    for (size_t j = 0; j < n; ++j) {
+        num += (batched[j] - sum[j]) * (batched[j] - sum[j]);
+        den += sum[j] * sum[j];
+    }
+    ck_assert_msg(sqrt(num / den) < 1e-5, "relative difference %g", sqrt(num / den));
+    free(x);
+    free(batched);
+    free(sum);
+    reptile_model_free(m);
+}
+END_TEST
+
+START_TEST(sgd_step_moves_by_lr_times_gradient_and_mean_divides)
+{
+    reptile_model *m = small_net(1);
+    size_t n = reptile_model_num_params(m);
+    float x[4 * 126];
+    int32_t y[4] = {0, 1, 2, 3};
+    random_images(x, 4 * 126, 5);
+    float *before = malloc(n * sizeof *before), *g = malloc(n * sizeof *g);
+    memcpy(before, reptile_model_params(m), n * sizeof *before);
+    ck_assert_int_eq(rp_model_gradient(m, x, y, 4, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, 0, NULL), 0);
+    memcpy(g, m->grad, n * sizeof *g);
+    reptile_optimizer *opt = NULL;
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, 0.5f, 0.0f), 0);
+    ck_assert_int_eq(reptile_optimizer_set_loss(opt, REPTILE_REDUCTION_MEAN, 0), 0);
+    float loss_mean, loss_sum;
+    ck_assert_int_eq(reptile_model_train_step(m, opt, x, y, 4, REPTILE_BN_FROZEN, &loss_mean), 0);
+    for (size_t i = 0; i < n; ++i)
+        ck_assert_float_eq_tol(reptile_model_params(m)[i], before[i] - 0.5f * g[i] / 4.0f, 1e-6f);
+    ck_assert_int_eq(reptile_model_set_params(m, before, n), 0);
+    ck_assert_int_eq(reptile_optimizer_set_loss(opt, REPTILE_REDUCTION_SUM, 0), 0);
+    ck_assert_int_eq(reptile_model_train_step(m, opt, x, y, 4, REPTILE_BN_FROZEN, &loss_sum), 0);
+    ck_assert_float_eq_tol(loss_sum, 4.0f * loss_mean, 1e-5f * loss_sum);
+    for (size_t i = 0; i < n; ++i)
+        ck_assert_float_eq_tol(reptile_model_params(m)[i], before[i] - 0.5f * g[i], 1e-6f);
+    ck_assert_int_eq(reptile_optimizer_set_loss(opt, 9, 0), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, -1.0f, 0.0f), REPTILE_EINVAL);
+    ck_assert_ptr_null(opt);
+    free(before);
+    free(g);
+    reptile_model_free(m);
+}
+END_TEST
+
+START_TEST(adam_first_step_is_lr_times_sign)
+{
+    /* Bias-corrected Adam's first step is lr * g / (|g| + eps') ~ lr * sign(g). */
+    reptile_model *m = small_net(1);
+    size_t n = reptile_model_num_params(m);
+    float x[2 * 126];
+    int32_t y[2] = {1, 2};
+    random_images(x, 2 * 126, 8);
+    float *before = malloc(n * sizeof *before);
+    memcpy(before, reptile_model_params(m), n * sizeof *before);
+    ck_assert_int_eq(rp_model_gradient(m, x, y, 2, REPTILE_BN_FROZEN, REPTILE_REDUCTION_MEAN, 0, NULL), 0);
+    float *g = malloc(n * sizeof *g);
+    memcpy(g, m->grad, n * sizeof *g);
+    reptile_optimizer *opt = NULL;
+    ck_assert_int_eq(reptile_optimizer_new_adam(&opt, 1e-3f, 0.0f, 0.999f, 1e-8f), 0);
+    ck_assert_int_eq(reptile_model_train_step(m, opt, x, y, 2, REPTILE_BN_FROZEN, NULL), 0);
+    for (size_t i = 0; i < n; ++i) {
+        if (fabsf(g[i]) < 1e-4f)
+            continue;
+        float step = before[i] - reptile_model_params(m)[i];
+        ck_assert_float_eq_tol(step, g[i] > 0 ? 1e-3f : -1e-3f, 1e-5f);
+    }
+    ck_assert_int_eq(reptile_optimizer_new_adam(&opt, 1e-3f, 1.0f, 0.999f, 1e-8f), REPTILE_EINVAL);
+    free(before);
+    free(g);
+    reptile_optimizer_free(opt);
+    reptile_model_free(m);
+}
+END_TEST
+
+START_TEST(batch_statistics_step_updates_moving_averages)
+{
+    reptile_model *m = small_net(1);
+    float x[3 * 126];
+    int32_t y[3] = {0, 1, 2};
+    random_images(x, 3 * 126, 4);
+    reptile_optimizer *opt = NULL;
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, 1e-3f, 0.0f), 0);
+    float st0[8], st1[8];
+    ck_assert_int_eq(reptile_model_get_state(m, st0, 8), 0);
+    ck_assert_int_eq(reptile_model_train_step(m, opt, x, y, 3, REPTILE_BN_FROZEN, NULL), 0);
+    ck_assert_int_eq(reptile_model_get_state(m, st1, 8), 0);
+    ck_assert_mem_eq(st0, st1, sizeof st0); /* frozen: untouched */
+    ck_assert_int_eq(reptile_model_train_step(m, opt, x, y, 3, REPTILE_BN_BATCH, NULL), 0);
+    ck_assert_int_eq(reptile_model_get_state(m, st1, 8), 0);
+    /* The moving mean moved by (1 - momentum) * batch mean: non-zero now. */
+    int moved = 0;
+    for (int c = 0; c < 4; ++c)
+        moved += st1[c] != 0.0f && st1[4 + c] != 1.0f;
+    ck_assert_int_eq(moved, 4);
+    reptile_optimizer_free(opt);
+    reptile_model_free(m);
+}
+END_TEST
+
+START_TEST(divergence_keeps_the_last_good_weights)
+{
+    reptile_model *m = small_net(1);
+    size_t n = reptile_model_num_params(m);
+    float x[2 * 126];
+    int32_t y[2] = {0, 3};
+    random_images(x, 2 * 126, 6);
+    for (int i = 0; i < 126; ++i)
+        x[i] *= 1e30f; /* pushes activations to overflow */
+    reptile_optimizer *opt = NULL;
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, 1e30f, 0.0f), 0);
+    float *before = malloc(n * sizeof *before);
+    int rc = 0;
+    for (int step = 0; step < 20 && rc == 0; ++step) {
+        memcpy(before, reptile_model_params(m), n * sizeof *before);
+        rc = reptile_model_train_step(m, opt, x, y, 2, REPTILE_BN_FROZEN, NULL);
+    }
+    ck_assert_int_eq(rc, REPTILE_EDIVERGED);
+    ck_assert_mem_eq(before, reptile_model_params(m), n * sizeof *before);
+    int32_t bad[2] = {0, 4};
+    ck_assert_int_eq(reptile_model_train_step(m, opt, x, bad, 2, REPTILE_BN_FROZEN, NULL), REPTILE_EINVAL);
+    free(before);
+    reptile_optimizer_free(opt);
+    reptile_model_free(m);
+}
+END_TEST
+
+START_TEST(predict_gives_probabilities)
+{
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_new_omniglot(&m, 5, 3), 0);
+    float x[7 * 784], p[7 * 5];
+    random_images(x, 7 * 784, 2);
+    ck_assert_int_eq(reptile_model_predict(m, x, 7, REPTILE_BN_MOVING, p), 0);
+    for (int i = 0; i < 7; ++i) {
+        float s = 0.0f;
+        for (int k = 0; k < 5; ++k)
+            s += p[i * 5 + k];
+        ck_assert_float_eq_tol(s, 1.0f, 1e-5f);
+    }
+    ck_assert_int_eq(reptile_model_predict(m, x, 0, REPTILE_BN_MOVING, p), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_predict(m, x, 7, 5, p), REPTILE_EINVAL);
+    reptile_model_free(m);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+    Suite *s = suite_create("model");
+    TCase *tc = tcase_create("model");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, omniglot_net_has_the_tutorial_parameter_count);
+    tcase_add_test(tc, keras_initialisation);
+    tcase_add_test(tc, builder_rejects_bad_layers);
+    tcase_add_test(tc, parameters_round_trip_and_validate);
+    tcase_add_test(tc, network_gradient_matches_finite_differences_frozen_bn);
+    tcase_add_test(tc, network_gradient_matches_finite_differences_batch_bn);
+    tcase_add_test(tc, network_gradient_batch_of_one);
+    tcase_add_test(tc, sharded_gradient_equals_sum_of_single_images);
+    tcase_add_test(tc, sgd_step_moves_by_lr_times_gradient_and_mean_divides);
+    tcase_add_test(tc, adam_first_step_is_lr_times_sign);
+    tcase_add_test(tc, batch_statistics_step_updates_moving_averages);
+    tcase_add_test(tc, divergence_keeps_the_last_good_weights);
+    tcase_add_test(tc, predict_gives_probabilities);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+RP_TEST_MAIN(model_suite)
