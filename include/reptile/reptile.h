@@ -12,6 +12,7 @@
 #include "reptile/version.h"
 #include "reptile/error.h"
 #include "reptile/dataset.h"
+#include "reptile/optimizer.h"
 #include "reptile/model.h"
 #include "reptile/meta.h"
 

@@ -1,0 +1,253 @@
+/* Reptile meta-learner: lifecycle, the meta-iteration and the training loop. */
+#include "meta/meta_internal.h"
+#include "model/model_internal.h"
+#include "model/optimizer_internal.h"
+#include "core/error_internal.h"
+#include "core/finite.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int new_optimizer(const reptile_meta_options *o, reptile_optimizer **out)
+{
+    int rc = o->optimizer == REPTILE_OPTIMIZER_ADAM
+                 ? reptile_optimizer_new_adam(out, o->lr, o->beta1, o->beta2, o->adam_eps)
+                 : reptile_optimizer_new_sgd(out, o->lr, o->momentum);
+    if (rc == 0)
+        rc = reptile_optimizer_set_loss(*out, o->reduction, o->keras_clip);
+    return rc;
+}
+
+static void free_slot(rp_slot *s)
+{
+    reptile_model_free(s->model);
+    reptile_optimizer_free(s->opt);
+    reptile_optimizer_free(s->eval_opt);
+    rp_episode_free(&s->train_ep);
+    rp_episode_free(&s->eval_ep);
+    free(s->x);
+    free(s->y);
+    free(s->probs);
+    free(s->idx);
+}
+
+int rp_slot_reserve(reptile_meta *meta, rp_slot *slot, int images)
+{
+    if (images <= slot->capacity)
+        return 0;
+    int outputs = reptile_model_num_outputs(meta->model);
+    float *x = malloc((size_t)images * meta->image_floats * sizeof *x);
+    int32_t *y = malloc((size_t)images * sizeof *y);
+    float *p = malloc((size_t)images * (size_t)outputs * sizeof *p);
+    int32_t *idx = malloc((size_t)images * sizeof *idx);
+    if (!x || !y || !p || !idx) {
+        free(x);
+        free(y);
+        free(p);
+        free(idx);
+        return rp_error(REPTILE_ENOMEM, "meta-learner: out of memory for a batch of %d images",
+                        images);
+    }
+    free(slot->x);
+    free(slot->y);
+    free(slot->probs);
+    free(slot->idx);
+    slot->idx = idx;
+    slot->x = x;
+    slot->y = y;
+    slot->probs = p;
+    slot->capacity = images;
+    return 0;
+}
+
+/* Episode shape for a task. Step-counted loops (the reference
+ * implementation) draw enough reshuffled epochs and cut full batches
+ * across epoch boundaries; see rp_meta_fit_episode. */
+static rp_episode_config episode_config(const reptile_meta_options *o, int ways, int shots,
+                                        int queries, int batch, int iters)
+{
+    rp_episode_config c;
+    c.ways = ways;
+    c.support_shots = shots;
+    c.query_shots = queries;
+    c.batch_size = batch;
+    c.with_replacement = o->with_replacement;
+    if (o->iters_are_steps) {
+        long need = (long)iters * batch;
+        long support = (long)ways * shots;
+        c.repetitions = (int)((need + support - 1) / support);
+    } else {
+        c.repetitions = iters;
+    }
+    if (c.repetitions < 1)
+        c.repetitions = 1;
+    return c;
+}
+
+static int init_slot(reptile_meta *meta, rp_slot *s)
+{
+    const reptile_meta_options *o = &meta->opts;
+    int rc = rp_model_clone(&s->model, meta->model);
+    if (rc == 0)
+        rc = new_optimizer(o, &s->opt);
+    if (rc == 0)
+        rc = new_optimizer(o, &s->eval_opt);
+    if (rc == 0) {
+        rp_episode_config c = episode_config(o, o->ways, o->train_shots, 0, o->inner_batch,
+                                             o->inner_iters);
+        rc = rp_episode_init(&s->train_ep, &c);
+    }
+    if (rc == 0) {
+        rp_episode_config c = episode_config(o, o->ways, o->eval_shots, 1, o->eval_batch,
+                                             o->eval_iters > 0 ? o->eval_iters : 1);
+        rc = rp_episode_init(&s->eval_ep, &c);
+    }
+    if (rc == 0) {
+        int images = o->inner_batch;
+        if (o->eval_batch > images)
+            images = o->eval_batch;
+        if (o->ways * o->eval_shots + 1 > images)
+            images = o->ways * o->eval_shots + 1;
+        rc = rp_slot_reserve(meta, s, images);
+    }
+    if (rc == 0)
+        rc = rp_model_reserve(s->model, s->capacity);
+    return rc;
+}
+
+int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_meta_options *opts)
+{
+    if (!out)
+        return rp_error(REPTILE_EINVAL, "reptile_meta_new: out is NULL");
+    *out = NULL;
+    if (!model)
+        return rp_error(REPTILE_EINVAL, "reptile_meta_new: model is NULL");
+    int rc = reptile_meta_options_validate(opts);
+    if (rc)
+        return rc;
+    if ((rc = rp_model_finalise(model)) != 0)
+        return rc;
+    if (reptile_model_num_outputs(model) < opts->ways)
+        return rp_error(REPTILE_ESHAPE, "reptile_meta_new: the model has %d outputs but tasks are %d-way",
+                        reptile_model_num_outputs(model), opts->ways);
+    reptile_meta *meta = calloc(1, sizeof *meta);
+    if (!meta)
+        return rp_error(REPTILE_ENOMEM, "reptile_meta_new: out of memory");
+    meta->opts = *opts;
+    meta->model = model;
+    meta->image_floats = (size_t)model->in_h * model->in_w * model->in_c;
+    meta->n_slots = opts->meta_batch > opts->threads ? opts->meta_batch : opts->threads;
+    meta->slots = calloc((size_t)meta->n_slots, sizeof *meta->slots);
+    meta->accum = malloc(model->n_params * sizeof *meta->accum);
+    meta->accum_state = malloc((model->n_state ? model->n_state : 1) * sizeof *meta->accum_state);
+    if (!meta->slots || !meta->accum || !meta->accum_state)
+        rc = rp_error(REPTILE_ENOMEM, "reptile_meta_new: out of memory");
+    if (rc == 0)
+        rc = rp_pool_new(&meta->pool, opts->threads);
+    for (int s = 0; rc == 0 && s < meta->n_slots; ++s)
+        rc = init_slot(meta, &meta->slots[s]);
+    if (rc) {
+        reptile_meta_free(meta);
+        return rc;
+    }
+    rp_model_set_pool(meta->slots[0].model, meta->pool);
+    *out = meta;
+    return 0;
+}
+
+void reptile_meta_free(reptile_meta *meta)
+{
+    if (!meta)
+        return;
+    if (meta->slots)
+        for (int s = 0; s < meta->n_slots; ++s)
+            free_slot(&meta->slots[s]);
+    free(meta->slots);
+    rp_pool_free(meta->pool);
+    free(meta->accum);
+    free(meta->accum_state);
+    free(meta);
+}
+
+const reptile_meta_options *reptile_meta_get_options(const reptile_meta *meta)
+{
+    return meta ? &meta->opts : NULL;
+}
+
+int reptile_meta_iteration(const reptile_meta *meta) { return meta ? meta->iteration : 0; }
+
+void rp_slot_fail(rp_slot *slot, int rc)
+{
+    slot->rc = rc;
+    snprintf(slot->err, sizeof slot->err, "%s", reptile_error_last());
+}
+
+typedef struct slot_job {
+    reptile_meta *meta;
+    rp_slot_fn fn;
+    void *ctx;
+} slot_job;
+
+static void run_slot_item(void *ctx, int i)
+{
+    slot_job *job = ctx;
+    job->fn(job->meta, i, job->ctx);
+}
+
+int rp_meta_run_slots(reptile_meta *meta, int n, rp_slot_fn fn, void *ctx)
+{
+    for (int s = 0; s < n; ++s)
+        meta->slots[s].rc = 0;
+    if (n == 1) {
+        fn(meta, 0, ctx); /* slot 0 splits its batches over the pool */
+    } else {
+        /* Tasks in parallel: each slot runs its shards in its own thread. */
+        rp_model_set_pool(meta->slots[0].model, NULL);
+        slot_job job = {meta, fn, ctx};
+        rp_pool_run(meta->pool, n, run_slot_item, &job);
+        rp_model_set_pool(meta->slots[0].model, meta->pool);
+    }
+    for (int s = 0; s < n; ++s)
+        if (meta->slots[s].rc)
+            return rp_error(meta->slots[s].rc, "%s", meta->slots[s].err);
+    return 0;
+}
+
+void rp_meta_load_slot(reptile_meta *meta, rp_slot *slot)
+{
+    const reptile_model *m = meta->model;
+    memcpy(slot->model->params, m->params, m->n_params * sizeof *m->params);
+    memcpy(slot->model->state, m->state, m->n_state * sizeof *m->state);
+}
+
+int rp_meta_fit_episode(reptile_meta *meta, rp_slot *slot, reptile_optimizer *opt,
+                        const reptile_dataset *ds, const rp_episode *ep, int iters)
+{
+    const int bn = meta->opts.bn_mode;
+    const int steps = meta->opts.iters_are_steps;
+    const int batches = steps ? iters : ep->n_batches;
+    for (int b = 0; b < batches; ++b) {
+        const int32_t *pos;
+        int n;
+        if (steps) {
+            /* Full batches cut across reshuffles (the reference's _mini_batches). */
+            n = ep->cfg.batch_size;
+            pos = ep->order + (size_t)b * (size_t)n;
+        } else {
+            n = rp_episode_batch_len(ep, b);
+            pos = ep->order + ep->batch_start[b];
+        }
+        for (int i = 0; i < n; ++i) {
+            slot->y[i] = ep->support_label[pos[i]];
+            slot->idx[i] = ep->support_image[pos[i]];
+        }
+        rp_dataset_gather(ds, slot->idx, n, slot->x);
+        int rc = reptile_model_train_step(slot->model, opt, slot->x, slot->y, n, bn, NULL);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,73 @@
+#ifndef RP_META_INTERNAL_H
+#define RP_META_INTERNAL_H
+
+#include "reptile/meta.h"
+#include "core/pool.h"
+#include "core/rng.h"
+#include "data/sampler.h"
+
+/* Stream domains: every random draw is keyed by (seed, index, domain). */
+enum {
+    RP_DOMAIN_TRAIN = 1,      /* training task t of iteration i: (i, TRAIN << 32 | t) */
+    RP_DOMAIN_EVAL_TRAIN = 2, /* per-iteration evaluation on the train split */
+    RP_DOMAIN_EVAL_TEST = 3,  /* per-iteration evaluation on the test split */
+    RP_DOMAIN_EVAL = 4        /* reptile_meta_evaluate[_task]: (task index, EVAL) */
+};
+
+/* One worker context: a model copy, its optimizer, episode and buffers. */
+typedef struct rp_slot {
+    reptile_model *model;
+    reptile_optimizer *opt;       /* inner loop of this task slot (state carried per slot) */
+    reptile_optimizer *eval_opt;  /* fine-tuning: starts from slot 0's state or fresh */
+    rp_episode train_ep;
+    rp_episode eval_ep;
+    float *x;          /* gathered images */
+    int32_t *y;        /* their labels */
+    int32_t *idx;      /* their global image indices */
+    float *probs;
+    int capacity;      /* images x and y hold */
+    /* results of the last evaluation */
+    float accuracy;
+    /* error raised in a worker thread, re-raised on the caller's */
+    int rc;
+    char err[512];
+} rp_slot;
+
+struct reptile_meta {
+    reptile_meta_options opts;
+    reptile_model *model;   /* borrowed: the meta-weights */
+    rp_pool *pool;
+    int n_slots;
+    rp_slot *slots;
+    float *accum;           /* sum of adapted weights */
+    float *accum_state;
+    int iteration;
+    size_t image_floats;
+};
+
+/* Runs fn(meta, slot i, ctx) for i in [0, n) (n <= n_slots): in parallel
+ * over slots when n > 1, else on slot 0 with shard parallelism. Returns the
+ * first failure in slot order, re-raised on the calling thread. */
+typedef void (*rp_slot_fn)(reptile_meta *meta, int slot, void *ctx);
+int rp_meta_run_slots(reptile_meta *meta, int n, rp_slot_fn fn, void *ctx);
+
+/* Record a failure inside a worker. */
+void rp_slot_fail(rp_slot *slot, int rc);
+
+/* Evaluation task on slot `s` from the current meta-weights: fine-tune,
+ * classify the queries, leave the meta-weights untouched. Optional outputs. */
+int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_rng *rng, int ways,
+                      int shots, float *accuracy, int32_t *labels, int32_t *predictions,
+                      float *images);
+
+/* Copies the meta-weights (and state) into a slot's model. */
+void rp_meta_load_slot(reptile_meta *meta, rp_slot *slot);
+
+/* Runs the support batches of an episode on a slot's model. */
+int rp_meta_fit_episode(reptile_meta *meta, rp_slot *slot, reptile_optimizer *opt,
+                        const reptile_dataset *ds, const rp_episode *ep, int iters);
+
+/* Ensures slot buffers hold `images` images. */
+int rp_slot_reserve(reptile_meta *meta, rp_slot *slot, int images);
+
+#endif

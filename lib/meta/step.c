@@ -1,0 +1,160 @@
+/* One Reptile meta-iteration and the training loop around it. */
+#include "meta/meta_internal.h"
+#include "model/model_internal.h"
+#include "core/error_internal.h"
+#include "core/finite.h"
+
+#include <string.h>
+#include <time.h>
+
+typedef struct train_ctx {
+    const reptile_dataset *ds;
+} train_ctx;
+
+/* Adapts slot t's copy of the weights to training task t of this iteration. */
+static void train_task(reptile_meta *meta, int t, void *ctx)
+{
+    const train_ctx *c = ctx;
+    rp_slot *slot = &meta->slots[t];
+    rp_rng rng;
+    rp_rng_init(&rng, meta->opts.seed, (uint64_t)meta->iteration,
+                ((uint64_t)RP_DOMAIN_TRAIN << 32) | (uint64_t)t);
+    int rc = rp_episode_sample(&slot->train_ep, c->ds, &rng);
+    if (rc == 0) {
+        rp_meta_load_slot(meta, slot);
+        if (meta->opts.optimizer_state == REPTILE_STATE_RESET)
+            reptile_optimizer_reset(slot->opt);
+        rc = rp_meta_fit_episode(meta, slot, slot->opt, c->ds, &slot->train_ep, meta->opts.inner_iters);
+    }
+    if (rc)
+        rp_slot_fail(slot, rc);
+}
+
+static float meta_step_at(const reptile_meta_options *o, int iteration)
+{
+    double frac = (double)iteration / (double)o->meta_iters;
+    if (frac > 1.0)
+        frac = 1.0;
+    return (float)(o->meta_step + frac * (o->meta_step_final - o->meta_step));
+}
+
+/* w <- w + eps * (mean_t(w_t) - w), summed in task order. Written to a
+ * scratch buffer first so a non-finite result leaves the weights intact. */
+static int interpolate(reptile_meta *meta, float *restrict w, float *restrict acc, size_t n,
+                       int state, float eps)
+{
+    const int tasks = meta->opts.meta_batch;
+    for (int t = 0; t < tasks; ++t) {
+        const reptile_model *mt = meta->slots[t].model;
+        const float *restrict wt = state ? mt->state : mt->params;
+        if (t == 0)
+            memcpy(acc, wt, n * sizeof *acc);
+        else
+            for (size_t i = 0; i < n; ++i)
+                acc[i] += wt[i];
+    }
+    if (tasks == 1) {
+        for (size_t i = 0; i < n; ++i)
+            acc[i] = w[i] + (acc[i] - w[i]) * eps;
+    } else {
+        const float inv = 1.0f / (float)tasks;
+        for (size_t i = 0; i < n; ++i)
+            acc[i] = w[i] + (acc[i] * inv - w[i]) * eps;
+    }
+    if (!rp_all_finite(acc, n))
+        return rp_error(REPTILE_EDIVERGED,
+                        "meta-iteration %d produced NaN or Inf %s; the last good weights are kept",
+                        meta->iteration, state ? "BatchNorm statistics" : "weights");
+    return 0;
+}
+
+int reptile_meta_step(reptile_meta *meta, const reptile_dataset *train)
+{
+    if (!meta || !train)
+        return rp_error(REPTILE_EINVAL, "reptile_meta_step: NULL argument");
+    train_ctx ctx = {train};
+    int rc = rp_meta_run_slots(meta, meta->opts.meta_batch, train_task, &ctx);
+    if (rc)
+        return rp_error_wrap(rc, "meta-iteration %d", meta->iteration);
+    float eps = meta_step_at(&meta->opts, meta->iteration);
+    reptile_model *m = meta->model;
+    if ((rc = interpolate(meta, m->params, meta->accum, m->n_params, 0, eps)) != 0)
+        return rc;
+    if (m->n_state && (rc = interpolate(meta, m->state, meta->accum_state, m->n_state, 1, eps)) != 0)
+        return rc;
+    memcpy(m->params, meta->accum, m->n_params * sizeof *m->params);
+    memcpy(m->state, meta->accum_state, m->n_state * sizeof *m->state);
+    meta->iteration++;
+    return 0;
+}
+
+typedef struct eval_pair_ctx {
+    const reptile_dataset *ds[2];
+    uint64_t domain[2];
+    int iteration;
+} eval_pair_ctx;
+
+static void eval_split(reptile_meta *meta, int s, void *ctx)
+{
+    eval_pair_ctx *c = ctx;
+    rp_rng rng;
+    rp_rng_init(&rng, meta->opts.seed, (uint64_t)c->iteration, c->domain[s] << 32);
+    int rc = rp_meta_eval_task(meta, s, c->ds[s], &rng, meta->opts.ways, meta->opts.eval_shots,
+                               &meta->slots[s].accuracy, NULL, NULL, NULL);
+    if (rc)
+        rp_slot_fail(&meta->slots[s], rc);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int reptile_meta_train(reptile_meta *meta, const reptile_dataset *train,
+                       const reptile_dataset *test, int iterations)
+{
+    if (!meta || !train)
+        return rp_error(REPTILE_EINVAL, "reptile_meta_train: NULL meta-learner or train set");
+    if (iterations < 0)
+        return rp_error(REPTILE_EINVAL, "reptile_meta_train: iterations must be >= 0, got %d",
+                        iterations);
+    const double start = now_s();
+    const int end = meta->iteration + iterations;
+    for (int k = 0; k < iterations; ++k) {
+        const int iter = meta->iteration;
+        const float eps = meta_step_at(&meta->opts, iter);
+        int rc = reptile_meta_step(meta, train);
+        if (rc)
+            return rc;
+        reptile_progress p = {iter + 1, end, eps, 0, 0.0f, 0.0f, 0.0};
+        int interval = meta->opts.eval_interval;
+        if (interval > 0 && iter % interval == 0) {
+            /* The train-split and test-split tasks start from the same
+             * weights and are independent: run them side by side. */
+            eval_pair_ctx c = {{train, test}, {RP_DOMAIN_EVAL_TRAIN, RP_DOMAIN_EVAL_TEST}, iter};
+            int n = test ? 2 : 1;
+            if (n > meta->n_slots)
+                n = meta->n_slots;
+            if ((rc = rp_meta_run_slots(meta, n, eval_split, &c)) != 0)
+                return rp_error_wrap(rc, "evaluation at meta-iteration %d", iter);
+            if (test && n == 1) {
+                eval_pair_ctx c2 = {{test, NULL}, {RP_DOMAIN_EVAL_TEST, 0}, iter};
+                float train_acc = meta->slots[0].accuracy;
+                if ((rc = rp_meta_run_slots(meta, 1, eval_split, &c2)) != 0)
+                    return rp_error_wrap(rc, "evaluation at meta-iteration %d", iter);
+                p.test_accuracy = meta->slots[0].accuracy;
+                p.train_accuracy = train_acc;
+            } else {
+                p.train_accuracy = meta->slots[0].accuracy;
+                p.test_accuracy = test ? meta->slots[1].accuracy : 0.0f;
+            }
+            p.evaluated = 1;
+        }
+        p.elapsed_s = now_s() - start;
+        if (meta->opts.progress && meta->opts.progress(&p, meta->opts.progress_user) != 0)
+            break;
+    }
+    return 0;
+}

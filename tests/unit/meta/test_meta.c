@@ -1,0 +1,429 @@
+/* reptile_meta: options and presets, the meta-step arithmetic, thread-count
+ * invariance, divergence guard, evaluation, and learning on a synthetic
+ * few-shot problem. */
+#include "testutil.h"
+#include "core/rng.h"
+#include "data/sampler.h"
+#include "meta/meta_internal.h"
+#include "model/model_internal.h"
+#include "reptile/reptile.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { SIDE = 8, CLASSES = 40, PER_CLASS = 12 };
+
+/* Classes are random binary 8x8 prototypes; images flip ~8% of pixels. */
+static reptile_dataset *synthetic_set_scaled(uint64_t seed, float scale)
+{
+    static float images[CLASSES * PER_CLASS * SIDE * SIDE];
+    static int32_t labels[CLASSES * PER_CLASS];
+    rp_rng rng;
+    rp_rng_init(&rng, seed, 7, 7);
+    for (int c = 0; c < CLASSES; ++c) {
+        float proto[SIDE * SIDE];
+        for (int p = 0; p < SIDE * SIDE; ++p)
+            proto[p] = rp_rng_float(&rng) < 0.5f ? 0.0f : 1.0f;
+        for (int i = 0; i < PER_CLASS; ++i) {
+            int idx = c * PER_CLASS + i;
+            labels[idx] = c;
+            for (int p = 0; p < SIDE * SIDE; ++p) {
+                float v = proto[p];
+                if (rp_rng_float(&rng) < 0.08f)
+                    v = 1.0f - v;
+                images[(size_t)idx * SIDE * SIDE + p] = v * scale;
+            }
+        }
+    }
+    reptile_dataset *ds = NULL;
+    ck_assert_int_eq(reptile_dataset_from_memory(&ds, images, labels, CLASSES * PER_CLASS, SIDE,
+                                                 SIDE, 1), 0);
+    return ds;
+}
+
+static reptile_dataset *synthetic_set(uint64_t seed) { return synthetic_set_scaled(seed, 1.0f); }
+
+static reptile_model *small_net(uint64_t seed)
+{
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_new(&m, SIDE, SIDE, 1), 0);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 8, 3, 3, 2, 2, REPTILE_PADDING_SAME), 0);
+    ck_assert_int_eq(reptile_model_add_batchnorm(m, 1e-3f, 0.99f), 0);
+    ck_assert_int_eq(reptile_model_add_relu(m), 0);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 8, 3, 3, 2, 2, REPTILE_PADDING_SAME), 0);
+    ck_assert_int_eq(reptile_model_add_batchnorm(m, 1e-3f, 0.99f), 0);
+    ck_assert_int_eq(reptile_model_add_relu(m), 0);
+    ck_assert_int_eq(reptile_model_add_flatten(m), 0);
+    ck_assert_int_eq(reptile_model_add_dense(m, 5), 0);
+    ck_assert_int_eq(reptile_model_init(m, seed), 0);
+    return m;
+}
+
+static reptile_meta_options small_options(void)
+{
+    reptile_meta_options o;
+    ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION), 0);
+    o.train_shots = 5;
+    o.inner_batch = 10;
+    o.inner_iters = 2;
+    o.eval_shots = 3;
+    o.eval_batch = 15;
+    o.eval_iters = 2;
+    o.meta_iters = 100;
+    o.lr = 0.01f;
+    return o;
+}
+
+START_TEST(defaults_are_the_keras_tutorial)
+{
+    reptile_meta_options o;
+    ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION), 0);
+    ck_assert_uint_eq(o.version, REPTILE_META_OPTIONS_VERSION);
+    ck_assert_int_eq(o.ways, 5);
+    ck_assert_int_eq(o.train_shots, 20);
+    ck_assert_int_eq(o.inner_batch, 25);
+    ck_assert_int_eq(o.inner_iters, 4);
+    ck_assert_int_eq(o.meta_iters, 2000);
+    ck_assert_float_eq(o.meta_step, 0.25f);
+    ck_assert_float_eq(o.meta_step_final, 0.0f);
+    ck_assert_float_eq(o.lr, 0.003f);
+    ck_assert_int_eq(o.reduction, REPTILE_REDUCTION_SUM);
+    ck_assert_int_eq(o.bn_mode, REPTILE_BN_FROZEN);
+    ck_assert_int_eq(o.with_replacement, 1);
+    ck_assert_int_eq(o.eval_shots, 5);
+    ck_assert_int_eq(o.eval_iters, 5);
+    ck_assert_int_eq(reptile_meta_options_validate(&o), 0);
+}
+END_TEST
+
+START_TEST(presets_and_their_errors)
+{
+    reptile_meta_options o;
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "paper-omniglot-5way"), 0);
+    ck_assert_int_eq(o.optimizer, REPTILE_OPTIMIZER_ADAM);
+    ck_assert_float_eq(o.beta1, 0.0f);
+    ck_assert_int_eq(o.meta_batch, 5);
+    ck_assert_float_eq(o.meta_step, 1.0f);
+    ck_assert_int_eq(o.bn_mode, REPTILE_BN_BATCH);
+    ck_assert_int_eq(o.meta_iters, 100000);
+    ck_assert_int_eq(reptile_meta_options_validate(&o), 0);
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "paper-omniglot-20way"), 0);
+    ck_assert_int_eq(o.ways, 20);
+    ck_assert_float_eq(o.lr, 5e-4f);
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "reference-tutorial"), 0);
+    ck_assert_int_eq(o.with_replacement, 0);
+    ck_assert_int_eq(o.bn_mode, REPTILE_BN_BATCH);
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "maml"), REPTILE_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "keras-tutorial"));
+    ck_assert_int_eq(reptile_meta_options_init(&o, 0), REPTILE_EVERSION);
+    ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION + 1), REPTILE_EVERSION);
+    ck_assert_int_eq(reptile_meta_options_init(NULL, REPTILE_META_OPTIONS_VERSION), REPTILE_EINVAL);
+}
+END_TEST
+
+START_TEST(out_of_range_options_are_rejected_by_name)
+{
+    reptile_meta_options o = small_options();
+    o.ways = 1;
+    ck_assert_int_eq(reptile_meta_options_validate(&o), REPTILE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "ways"));
+    o = small_options();
+    o.lr = -1.0f;
+    ck_assert_int_eq(reptile_meta_options_validate(&o), REPTILE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "lr"));
+    o = small_options();
+    o.meta_step = 1.5f;
+    ck_assert_int_eq(reptile_meta_options_validate(&o), REPTILE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "meta_step"));
+    o = small_options();
+    o.threads = 0;
+    ck_assert_int_eq(reptile_meta_options_validate(&o), REPTILE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "threads"));
+    o = small_options();
+    o.bn_mode = 7;
+    ck_assert_int_eq(reptile_meta_options_validate(&o), REPTILE_EINVAL);
+    o = small_options();
+    o.version = 99;
+    ck_assert_int_eq(reptile_meta_options_validate(&o), REPTILE_EVERSION);
+    /* A model with fewer outputs than ways is refused at creation. */
+    o = small_options();
+    o.ways = 6;
+    reptile_model *m = small_net(1);
+    reptile_meta *meta = NULL;
+    ck_assert_int_eq(reptile_meta_new(&meta, m, &o), REPTILE_ESHAPE);
+    ck_assert_ptr_null(meta);
+    reptile_model_free(m);
+    reptile_meta_free(NULL);
+}
+END_TEST
+
+/* With meta step 1 and meta-batch 1, a Reptile iteration is exactly plain
+ * SGD on that iteration's task: redo the task by hand and compare bits. */
+START_TEST(meta_step_one_equals_sgd_on_the_task)
+{
+    reptile_dataset *ds = synthetic_set(1);
+    reptile_model *m = small_net(3), *ref = small_net(3);
+    reptile_meta_options o = small_options();
+    o.meta_step = o.meta_step_final = 1.0f;
+    o.bn_mode = REPTILE_BN_FROZEN;
+    reptile_meta *meta = NULL;
+    ck_assert_int_eq(reptile_meta_new(&meta, m, &o), 0);
+    ck_assert_int_eq(reptile_meta_step(meta, ds), 0);
+    ck_assert_int_eq(reptile_meta_iteration(meta), 1);
+
+    rp_episode ep;
+    rp_episode_config cfg = {o.ways, o.train_shots, 0, o.inner_batch, o.inner_iters, o.with_replacement};
+    ck_assert_int_eq(rp_episode_init(&ep, &cfg), 0);
+    rp_rng rng;
+    rp_rng_init(&rng, o.seed, 0, (uint64_t)RP_DOMAIN_TRAIN << 32);
+    ck_assert_int_eq(rp_episode_sample(&ep, ds, &rng), 0);
+    reptile_optimizer *sgd = NULL;
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&sgd, o.lr, 0.0f), 0);
+    ck_assert_int_eq(reptile_optimizer_set_loss(sgd, o.reduction, o.keras_clip), 0);
+    float x[25 * SIDE * SIDE];
+    int32_t y[25], idx[25];
+    for (int b = 0; b < ep.n_batches; ++b) {
+        int n = rp_episode_batch_len(&ep, b);
+        for (int i = 0; i < n; ++i) {
+            int pos = ep.order[ep.batch_start[b] + i];
+            y[i] = ep.support_label[pos];
+            idx[i] = ep.support_image[pos];
+        }
+        rp_dataset_gather(ds, idx, n, x);
+        ck_assert_int_eq(reptile_model_train_step(ref, sgd, x, y, n, REPTILE_BN_FROZEN, NULL), 0);
+    }
+    /* Equal up to the rounding of old + (new - old) * 1 (one ulp or two). */
+    const float *got = reptile_model_params(m), *want = reptile_model_params(ref);
+    for (size_t i = 0; i < reptile_model_num_params(m); ++i)
+        ck_assert_float_eq_tol(got[i], want[i], 4e-7f * fmaxf(1.0f, fabsf(want[i])));
+    rp_episode_free(&ep);
+    reptile_optimizer_free(sgd);
+    reptile_meta_free(meta);
+    reptile_model_free(m);
+    reptile_model_free(ref);
+    reptile_dataset_free(ds);
+}
+END_TEST
+
+/* With meta step eps the weights move to old + (new - old) * eps. */
+START_TEST(meta_step_interpolates_by_eps)
+{
+    reptile_dataset *ds = synthetic_set(2);
+    reptile_model *full = small_net(5), *part = small_net(5);
+    size_t n = reptile_model_num_params(full);
+    float *old = malloc(n * sizeof *old);
+    memcpy(old, reptile_model_params(full), n * sizeof *old);
+    reptile_meta_options o = small_options();
+    o.meta_step = o.meta_step_final = 1.0f;
+    reptile_meta *a = NULL, *b = NULL;
+    ck_assert_int_eq(reptile_meta_new(&a, full, &o), 0);
+    o.meta_step = o.meta_step_final = 0.3f;
+    ck_assert_int_eq(reptile_meta_new(&b, part, &o), 0);
+    ck_assert_int_eq(reptile_meta_step(a, ds), 0);
+    ck_assert_int_eq(reptile_meta_step(b, ds), 0);
+    const float *new_w = reptile_model_params(full), *got = reptile_model_params(part);
+    for (size_t i = 0; i < n; ++i)
+        ck_assert_float_eq(got[i], old[i] + (new_w[i] - old[i]) * 0.3f);
+    free(old);
+    reptile_meta_free(a);
+    reptile_meta_free(b);
+    reptile_model_free(full);
+    reptile_model_free(part);
+    reptile_dataset_free(ds);
+}
+END_TEST
+
+static void train_with_threads(int threads, int bn_mode, int meta_batch, int optimizer, float *out,
+                               double *eval_mean)
+{
+    reptile_dataset *ds = synthetic_set(3);
+    reptile_model *m = small_net(11);
+    reptile_meta_options o = small_options();
+    o.threads = threads;
+    o.bn_mode = bn_mode;
+    o.meta_batch = meta_batch;
+    o.optimizer = optimizer;
+    o.optimizer_state = REPTILE_STATE_CARRY;
+    o.eval_interval = 2;
+    reptile_meta *meta = NULL;
+    ck_assert_int_eq(reptile_meta_new(&meta, m, &o), 0);
+    ck_assert_int_eq(reptile_meta_train(meta, ds, ds, 4), 0);
+    ck_assert_int_eq(reptile_meta_evaluate(meta, ds, 5, 0, 0, eval_mean, NULL), 0);
+    memcpy(out, reptile_model_params(m), reptile_model_num_params(m) * sizeof *out);
+    reptile_meta_free(meta);
+    reptile_model_free(m);
+    reptile_dataset_free(ds);
+}
+
+static void check_thread_invariance(int bn_mode, int meta_batch, int optimizer)
+{
+    reptile_model *probe = small_net(1);
+    size_t n = reptile_model_num_params(probe);
+    reptile_model_free(probe);
+    float *one = malloc(n * sizeof *one), *two = malloc(n * sizeof *two);
+    double e1, e2;
+    train_with_threads(1, bn_mode, meta_batch, optimizer, one, &e1);
+    train_with_threads(2, bn_mode, meta_batch, optimizer, two, &e2);
+    ck_assert_mem_eq(one, two, n * sizeof *one);
+    ck_assert_double_eq(e1, e2);
+    free(one);
+    free(two);
+}
+
+START_TEST(one_and_two_threads_give_identical_weights_frozen_bn)
+{
+    check_thread_invariance(REPTILE_BN_FROZEN, 1, REPTILE_OPTIMIZER_SGD);
+}
+END_TEST
+
+START_TEST(one_and_two_threads_give_identical_weights_batch_bn_adam)
+{
+    check_thread_invariance(REPTILE_BN_BATCH, 3, REPTILE_OPTIMIZER_ADAM);
+}
+END_TEST
+
+START_TEST(divergence_stops_with_the_last_good_weights)
+{
+    /* Huge pixels and a huge step overflow the activations within steps. */
+    reptile_dataset *ds = synthetic_set_scaled(4, 1e18f);
+    reptile_model *m = small_net(2);
+    size_t n = reptile_model_num_params(m);
+    reptile_meta_options o = small_options();
+    o.lr = 900.0f;
+    o.keras_clip = 0;
+    o.eval_interval = 0;
+    reptile_meta *meta = NULL;
+    ck_assert_int_eq(reptile_meta_new(&meta, m, &o), 0);
+    float *before = malloc(n * sizeof *before);
+    int rc = 0;
+    for (int i = 0; i < 50 && rc == 0; ++i) {
+        memcpy(before, reptile_model_params(m), n * sizeof *before);
+        rc = reptile_meta_step(meta, ds);
+    }
+    ck_assert_int_eq(rc, REPTILE_EDIVERGED);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "meta-iteration"));
+    ck_assert_mem_eq(before, reptile_model_params(m), n * sizeof *before);
+    free(before);
+    reptile_meta_free(meta);
+    reptile_model_free(m);
+    reptile_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(evaluation_is_deterministic_and_restores_weights)
+{
+    reptile_dataset *ds = synthetic_set(5);
+    reptile_model *m = small_net(4);
+    size_t n = reptile_model_num_params(m);
+    reptile_meta_options o = small_options();
+    reptile_meta *meta = NULL;
+    ck_assert_int_eq(reptile_meta_new(&meta, m, &o), 0);
+    float *before = malloc(n * sizeof *before);
+    memcpy(before, reptile_model_params(m), n * sizeof *before);
+    float acc1, acc2, images[5 * SIDE * SIDE];
+    int32_t labels[5], preds[5];
+    ck_assert_int_eq(reptile_meta_evaluate_task(meta, ds, 17, &acc1, labels, preds, images), 0);
+    ck_assert_int_eq(reptile_meta_evaluate_task(meta, ds, 17, &acc2, NULL, NULL, NULL), 0);
+    ck_assert_float_eq(acc1, acc2);
+    int correct = 0;
+    for (int q = 0; q < 5; ++q) {
+        ck_assert_int_eq(labels[q], q); /* one query per class, in label order */
+        ck_assert_int_ge(preds[q], 0);
+        ck_assert_int_lt(preds[q], 5);
+        correct += preds[q] == labels[q];
+    }
+    ck_assert_float_eq(acc1, correct / 5.0f);
+    ck_assert_mem_eq(before, reptile_model_params(m), n * sizeof *before);
+    double mean, ci;
+    ck_assert_int_eq(reptile_meta_evaluate(meta, ds, 20, 0, 0, &mean, &ci), 0);
+    ck_assert(mean >= 0.0 && mean <= 1.0 && ci >= 0.0 && ci < 0.5);
+    ck_assert_int_eq(reptile_meta_evaluate(meta, ds, 0, 0, 0, &mean, &ci), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_meta_evaluate(meta, ds, 5, 6, 0, &mean, &ci), REPTILE_EINVAL);
+    free(before);
+    reptile_meta_free(meta);
+    reptile_model_free(m);
+    reptile_dataset_free(ds);
+}
+END_TEST
+
+static int count_progress(const reptile_progress *p, void *user)
+{
+    int *calls = user;
+    ++*calls;
+    ck_assert_int_eq(p->iteration, *calls);
+    ck_assert(p->meta_step > 0.0f && p->elapsed_s >= 0.0);
+    return *calls == 3; /* stop after three */
+}
+
+START_TEST(progress_callback_reports_and_can_stop)
+{
+    reptile_dataset *ds = synthetic_set(6);
+    reptile_model *m = small_net(4);
+    reptile_meta_options o = small_options();
+    int calls = 0;
+    o.progress = count_progress;
+    o.progress_user = &calls;
+    reptile_meta *meta = NULL;
+    ck_assert_int_eq(reptile_meta_new(&meta, m, &o), 0);
+    ck_assert_int_eq(reptile_meta_train(meta, ds, ds, 10), 0);
+    ck_assert_int_eq(calls, 3);
+    ck_assert_int_eq(reptile_meta_iteration(meta), 3);
+    reptile_meta_free(meta);
+    reptile_model_free(m);
+    reptile_dataset_free(ds);
+}
+END_TEST
+
+/* Meta-training lifts 5-way 3-shot accuracy (tasks are fresh draws of
+ * classes under fresh labels) well above the untrained network's and
+ * chance (0.2): measured 0.43 -> 0.86 here. */
+START_TEST(meta_training_learns_to_learn)
+{
+    reptile_dataset *ds = synthetic_set(7);
+    reptile_model *m = small_net(8);
+    reptile_meta_options o = small_options();
+    o.bn_mode = REPTILE_BN_FROZEN;
+    o.with_replacement = 0;
+    o.meta_iters = 300;
+    o.meta_step = 1.0f;
+    o.eval_iters = 5;
+    o.lr = 0.005f;
+    o.inner_iters = 4;
+    o.keras_clip = 0;
+    o.eval_interval = 0;
+    o.threads = 2;
+    reptile_meta *meta = NULL;
+    ck_assert_int_eq(reptile_meta_new(&meta, m, &o), 0);
+    double before, after, ci;
+    ck_assert_int_eq(reptile_meta_evaluate(meta, ds, 200, 0, 0, &before, &ci), 0);
+    ck_assert_int_eq(reptile_meta_train(meta, ds, NULL, 300), 0);
+    ck_assert_int_eq(reptile_meta_evaluate(meta, ds, 200, 0, 0, &after, &ci), 0);
+    ck_assert_msg(after > before + 0.2 && after > 0.6,
+                  "accuracy before %.3f after %.3f (+- %.3f)", before, after, ci);
+    reptile_meta_free(meta);
+    reptile_model_free(m);
+    reptile_dataset_free(ds);
+}
+END_TEST
+
+static Suite *meta_suite(void)
+{
+    Suite *s = suite_create("meta");
+    TCase *tc = tcase_create("meta");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, defaults_are_the_keras_tutorial);
+    tcase_add_test(tc, presets_and_their_errors);
+    tcase_add_test(tc, out_of_range_options_are_rejected_by_name);
+    tcase_add_test(tc, meta_step_one_equals_sgd_on_the_task);
+    tcase_add_test(tc, meta_step_interpolates_by_eps);
+    tcase_add_test(tc, one_and_two_threads_give_identical_weights_frozen_bn);
+    tcase_add_test(tc, one_and_two_threads_give_identical_weights_batch_bn_adam);
+    tcase_add_test(tc, divergence_stops_with_the_last_good_weights);
+    tcase_add_test(tc, evaluation_is_deterministic_and_restores_weights);
+    tcase_add_test(tc, progress_callback_reports_and_can_stop);
+    tcase_add_test(tc, meta_training_learns_to_learn);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+RP_TEST_MAIN(meta_suite)
