@@ -6,7 +6,7 @@
 #include "nn/im2col.h"
 #include "core/error_internal.h"
 
-#include <cblas.h>
+#include "nn/gemm.h"
 #include <limits.h>
 #include <string.h>
 
@@ -54,7 +54,8 @@ int rp_conv2d_resolve(rp_conv2d_shape *s)
 
 int rp_conv2d_uses_direct(const rp_conv2d_shape *s)
 {
-    return s->in_c <= RP_CONV2D_DIRECT_MAX_IN_C;
+    /* With the AVX-512 GEMM even K = 9 patch matrices beat the direct loops. */
+    return s->in_c <= RP_CONV2D_DIRECT_MAX_IN_C && strcmp(rp_sgemm_path(), "openblas") == 0;
 }
 
 static size_t col_floats(const rp_conv2d_shape *s)
@@ -64,8 +65,9 @@ static size_t col_floats(const rp_conv2d_shape *s)
 
 size_t rp_conv2d_workspace_floats(const rp_conv2d_shape *s)
 {
-    /* Patch matrix (kept from forward for dW) + its gradient (for dx). */
-    return rp_conv2d_uses_direct(s) ? 0 : 2 * col_floats(s);
+    /* The patch matrix, kept from forward for dW, then overwritten by its
+     * own gradient once dW is done (halves the workspace). */
+    return rp_conv2d_uses_direct(s) ? 0 : col_floats(s);
 }
 
 void rp_conv2d_forward(const rp_conv2d_shape *s, const float *x, const float *w, const float *bias, float *y, float *ws)
@@ -84,7 +86,7 @@ void rp_conv2d_forward(const rp_conv2d_shape *s, const float *x, const float *w,
             memcpy(y + (size_t)m * N, bias, (size_t)N * sizeof *y);
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, ws, K, w, N, beta, y, N);
+    rp_sgemm(0, 0, M, N, K, 1.0f, ws, K, w, N, beta, y, N);
 }
 
 void rp_conv2d_backward(const rp_conv2d_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw,
@@ -102,10 +104,10 @@ void rp_conv2d_backward(const rp_conv2d_shape *s, const float *x, const float *w
         return;
     }
     /* ws[0, M*K) still holds forward's patch matrix of this x. */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, M, 1.0f, ws, K, dy, N, 0.0f, dw, N);
+    rp_sgemm(1, 0, K, N, M, 1.0f, ws, K, dy, N, 0.0f, dw, N);
     if (dx) {
-        float *dcol = ws + col_floats(s);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, N, 1.0f, dy, N, w, N, 0.0f, dcol, K);
+        float *dcol = ws; /* the patch matrix is no longer needed */
+        rp_sgemm(0, 1, M, K, N, 1.0f, dy, N, w, N, 0.0f, dcol, K);
         rp_col2im(s, dcol, dx);
     }
 }

@@ -34,7 +34,8 @@ int rp_conv2d_uses_direct(const rp_conv2d_shape *s);
 void rp_conv2d_forward(const rp_conv2d_shape *s, const float *x, const float *w, const float *bias, float *y, float *ws);
 
 /* Gradients: dw [k_h*k_w*in_c*out_c] and db [out_c] are OVERWRITTEN (not accumulated); db may be NULL; dx may be NULL (skip input gradient, e.g. first layer) else overwritten.
-   ws must be the same workspace passed to the forward call on the same x (its contents may be reused). */
+   ws must be the same workspace passed to the forward call on the same x; backward consumes it
+   (the patch matrix is overwritten by its gradient), so call forward again before another backward. */
 void rp_conv2d_backward(const rp_conv2d_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw, float *db, float *ws);
 
 #endif

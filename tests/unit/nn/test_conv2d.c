@@ -100,11 +100,14 @@ static void check_shape(rp_rng *rng, rp_conv2d_shape s, size_t max_checks)
     snprintf(g, sizeof g, "%s db", what);
     nt_check_grad(g, rng, conv_obj, &c, bd, nn, db, 1e-3, RTOL, ATOL, max_checks);
 
-    /* A second backward on the same workspace (no new forward) and one
-     * without dx/db must give the same dw. */
+    /* Backward consumes the workspace (the patch matrix becomes its
+     * gradient): after a fresh forward, a backward without dx/db and a
+     * repeated one must give the same dw. */
     float *dw2 = nt_alloc(nw * 4);
+    rp_conv2d_forward(&s, x, w, b, y, ws);
     rp_conv2d_backward(&s, x, w, dy, NULL, dw2, NULL, ws);
     ck_assert_msg(memcmp(dw, dw2, nw * 4) == 0, "%s: dw differs without dx", what);
+    rp_conv2d_forward(&s, x, w, b, y, ws);
     rp_conv2d_backward(&s, x, w, dy, dx, dw2, db, ws);
     ck_assert_msg(memcmp(dw, dw2, nw * 4) == 0, "%s: dw differs on repeated backward", what);
 

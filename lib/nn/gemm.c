@@ -1,0 +1,155 @@
+#include "nn/gemm.h"
+#include "rp_config.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+enum { MR = 6, NR = 64, KC = 128 };
+
+/* acc[r][j] = sum_k a(r, k) * bp[k][j] for a 6 x 64 tile, then
+ * C = alpha * acc + beta * C (C not read when beta == 0). a(r, k) is
+ * a[r * rs + k * cs], so transposed A needs no packing. */
+static void kernel_6x64(int kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *bp,
+                        float *c, ptrdiff_t ldc, float alpha, float beta)
+{
+    __m512 acc[MR][4];
+    for (int r = 0; r < MR; ++r)
+        for (int j = 0; j < 4; ++j)
+            acc[r][j] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; ++k) {
+        const float *b = bp + (size_t)k * NR;
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        __m512 b2 = _mm512_load_ps(b + 32), b3 = _mm512_load_ps(b + 48);
+        const float *ak = a + k * cs;
+        for (int r = 0; r < MR; ++r) {
+            __m512 ar = _mm512_set1_ps(ak[r * rs]);
+            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
+            acc[r][3] = _mm512_fmadd_ps(ar, b3, acc[r][3]);
+        }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int r = 0; r < MR; ++r) {
+        float *cr = c + r * ldc;
+        for (int j = 0; j < 4; ++j) {
+            __m512 v = _mm512_mul_ps(va, acc[r][j]);
+            if (beta != 0.0f)
+                v = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + 16 * j), v);
+            _mm512_storeu_ps(cr + 16 * j, v);
+        }
+    }
+}
+
+/* Packs op(B)[k0 .. k0+kc) x [j0 .. j0+nr) into bp[k][NR], zero-padded. */
+static void pack_b(int trans_b, const float *B, int ldb, int k0, int kc, int j0, int nr, float *bp)
+{
+    for (int k = 0; k < kc; ++k) {
+        float *dst = bp + (size_t)k * NR;
+        if (!trans_b) {
+            memcpy(dst, B + (size_t)(k0 + k) * ldb + j0, (size_t)nr * sizeof *dst);
+        } else {
+            for (int j = 0; j < nr; ++j)
+                dst[j] = B[(size_t)(j0 + j) * ldb + k0 + k];
+        }
+        for (int j = nr; j < NR; ++j)
+            dst[j] = 0.0f;
+    }
+}
+
+static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                         const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                         int ldc)
+{
+    _Alignas(64) float bp[KC * NR];
+    _Alignas(64) float tile[MR * NR];
+    _Alignas(64) float apad[MR * KC];
+    const ptrdiff_t rs = trans_a ? 1 : lda, cs = trans_a ? lda : 1;
+    for (int j0 = 0; j0 < N; j0 += NR) {
+        const int nr = N - j0 < NR ? N - j0 : NR;
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            const int kc = K - k0 < KC ? K - k0 : KC;
+            const float b_eff = k0 == 0 ? beta : 1.0f;
+            pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
+            for (int i0 = 0; i0 < M; i0 += MR) {
+                const int mr = M - i0 < MR ? M - i0 : MR;
+                const float *a = A + i0 * rs + k0 * cs;
+                float *c = C + (size_t)i0 * ldc + j0;
+                if (mr == MR && nr == NR) {
+                    kernel_6x64(kc, a, rs, cs, bp, c, ldc, alpha, b_eff);
+                    continue;
+                }
+                /* Edge tile: zero-padded copy of A's rows, C through a full tile. */
+                memset(apad, 0, sizeof apad);
+                for (int r = 0; r < mr; ++r)
+                    for (int k = 0; k < kc; ++k)
+                        apad[r * KC + k] = a[r * rs + k * cs];
+                for (int r = 0; r < mr; ++r)
+                    memcpy(tile + r * NR, c + (size_t)r * ldc, (size_t)nr * sizeof *tile);
+                kernel_6x64(kc, apad, KC, 1, bp, tile, NR, alpha, b_eff);
+                for (int r = 0; r < mr; ++r)
+                    memcpy(c + (size_t)r * ldc, tile + r * NR, (size_t)nr * sizeof *tile);
+            }
+        }
+    }
+}
+#endif /* __AVX512F__ */
+
+static int use_native;
+static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
+
+#if RP_HAVE_OPENBLAS_CORENAME
+char *openblas_get_corename(void);
+#endif
+
+static void choose(void)
+{
+#if defined(__AVX512F__)
+    const char *forced = getenv("REPTILE_GEMM");
+    if (forced && strcmp(forced, "blas") == 0) {
+        use_native = 0;
+        return;
+    }
+    if (forced && strcmp(forced, "native") == 0) {
+        use_native = 1;
+        return;
+    }
+#if RP_HAVE_OPENBLAS_CORENAME
+    /* Trust OpenBLAS when it runs an AVX-512 kernel for this CPU. */
+    const char *core = openblas_get_corename();
+    use_native = !(core && (strstr(core, "SkylakeX") || strstr(core, "skylakex") ||
+                            strstr(core, "Cooperlake") || strstr(core, "cooperlake") ||
+                            strstr(core, "SapphireRapids") || strstr(core, "sapphirerapids")));
+#else
+    use_native = 1;
+#endif
+#endif
+}
+
+const char *rp_sgemm_path(void)
+{
+    pthread_once(&choose_once, choose);
+    return use_native ? "avx512" : "openblas";
+}
+
+void rp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    pthread_once(&choose_once, choose);
+#if defined(__AVX512F__)
+    if (use_native && K > 0) {
+        sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
