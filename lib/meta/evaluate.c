@@ -80,7 +80,7 @@ int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_r
     if (rc == 0)
         rc = rp_slot_reserve(meta, slot, ways * shots + ways + 1);
     if (rc == 0)
-        rc = rp_model_reserve(slot->model, ways * shots + ways + 1);
+        rc = rp_model_reserve(slot->model, ways * shots + ways + 1, meta->opts.bn_mode);
     if (rc == 0)
         rc = rp_episode_sample(&slot->eval_ep, ds, rng);
     if (rc)

@@ -114,7 +114,7 @@ static int init_slot(reptile_meta *meta, rp_slot *s)
         rc = rp_slot_reserve(meta, s, images);
     }
     if (rc == 0)
-        rc = rp_model_reserve(s->model, s->capacity);
+        rc = rp_model_reserve(s->model, s->capacity, o->bn_mode);
     return rc;
 }
 
@@ -139,7 +139,13 @@ int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_met
     meta->opts = *opts;
     meta->model = model;
     meta->image_floats = (size_t)model->in_h * model->in_w * model->in_c;
-    meta->n_slots = opts->meta_batch > opts->threads ? opts->meta_batch : opts->threads;
+    /* One slot per task of a meta-batch. Batches on moving statistics are
+     * split over the threads inside a slot, so more slots would only cost
+     * memory; batch statistics cannot be split, so then extra slots let
+     * independent tasks (evaluations) use the threads instead. */
+    meta->n_slots = opts->meta_batch;
+    if (opts->bn_mode == REPTILE_BN_BATCH && opts->threads > meta->n_slots)
+        meta->n_slots = opts->threads;
     meta->slots = calloc((size_t)meta->n_slots, sizeof *meta->slots);
     meta->accum = malloc(model->n_params * sizeof *meta->accum);
     meta->accum_state = malloc((model->n_state ? model->n_state : 1) * sizeof *meta->accum_state);

@@ -357,7 +357,6 @@ int rp_model_clone(reptile_model **out, const reptile_model *src)
     m->finalised = 0;
     m->params = m->state = m->grad = NULL;
     memset(m->shards, 0, sizeof m->shards);
-    m->reserved_batch = 0;
     m->pool = NULL;
     int rc = rp_model_finalise(m);
     if (rc == 0)

@@ -69,14 +69,16 @@ struct reptile_model {
     float *state;
     float *grad;             /* reduced gradient */
     rp_shard shards[RP_SHARDS];
-    int reserved_batch;      /* largest batch the workspaces hold */
     rp_pool *pool;           /* borrowed; NULL = run shards in the caller */
 };
 
 /* Allocates parameter/state buffers (once). */
 int rp_model_finalise(reptile_model *m);
-/* Sizes workspaces for batches up to `batch`; allocates only when growing. */
-int rp_model_reserve(reptile_model *m, int batch);
+/* Sizes workspaces for batches up to `batch` in a BatchNorm mode;
+ * allocates only when a shard must grow. */
+int rp_model_reserve(reptile_model *m, int batch, int bn_mode);
+/* Images of shard s when a batch is split into `shards`. */
+int rp_model_shard_size(int batch, int shards, int s);
 /* Shards used for a batch in a BatchNorm mode. */
 int rp_model_shard_count(int batch, int bn_mode);
 

@@ -43,7 +43,7 @@ static int assign_shards(reptile_model *m, const float *x, const int32_t *labels
     size_t image = (size_t)m->in_h * m->in_w * m->in_c;
     int start = 0;
     for (int s = 0; s < shards; ++s) {
-        int n = s == shards - 1 ? batch - start : batch / shards;
+        int n = rp_model_shard_size(batch, shards, s);
         rp_shard *sh = &m->shards[s];
         sh->x = x + (size_t)start * image;
         sh->labels = labels ? labels + start : NULL;
@@ -63,7 +63,7 @@ static int check_call(reptile_model *m, const float *x, int batch, int bn_mode, 
         return rp_error(REPTILE_EINVAL, "%s: unknown BatchNorm mode %d", what, bn_mode);
     int rc = rp_model_finalise(m);
     if (rc == 0)
-        rc = rp_model_reserve(m, batch);
+        rc = rp_model_reserve(m, batch, bn_mode);
     return rc;
 }
 

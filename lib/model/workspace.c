@@ -59,26 +59,39 @@ static size_t layout(reptile_model *m, rp_shard *sh, int cap, int carve)
     return off;
 }
 
-int rp_model_reserve(reptile_model *m, int batch)
+int rp_model_shard_size(int batch, int shards, int s)
 {
-    if (batch <= m->reserved_batch)
-        return 0;
-    for (int s = 0; s < RP_SHARDS; ++s) {
-        /* Shard 0 may hold a whole batch (batch statistics); the others at most half. */
-        int cap = s == 0 ? batch : (batch + RP_SHARDS - 1) / RP_SHARDS;
-        rp_shard *sh = &m->shards[s];
-        size_t floats = layout(m, sh, cap, 0);
-        float *arena = aligned_alloc(64, floats * sizeof(float));
-        if (!arena)
-            return rp_error(REPTILE_ENOMEM, "out of memory sizing workspaces for batch %d (%zu MB)",
-                            batch, floats * sizeof(float) >> 20);
-        /* Zeroed so that padding lanes hold defined values for tools like valgrind. */
-        memset(arena, 0, floats * sizeof(float));
-        free(sh->arena);
-        sh->arena = arena;
-        sh->capacity = cap;
-        layout(m, sh, cap, 1);
+    return s == shards - 1 ? batch - (shards - 1) * (batch / shards) : batch / shards;
+}
+
+static int grow_shard(reptile_model *m, rp_shard *sh, int cap)
+{
+    size_t floats = layout(m, sh, cap, 0);
+    float *arena = aligned_alloc(64, floats * sizeof(float));
+    if (!arena)
+        return rp_error(REPTILE_ENOMEM, "out of memory sizing workspaces for %d images (%zu MB)", cap,
+                        floats * sizeof(float) >> 20);
+    /* Zeroed so that padding lanes hold defined values for tools like valgrind. */
+    memset(arena, 0, floats * sizeof(float));
+    free(sh->arena);
+    sh->arena = arena;
+    sh->capacity = cap;
+    layout(m, sh, cap, 1);
+    return 0;
+}
+
+int rp_model_reserve(reptile_model *m, int batch, int bn_mode)
+{
+    /* Each shard holds exactly what this mode's split gives it: shard 0
+     * takes a whole batch only when BatchNorm needs batch statistics. */
+    int shards = rp_model_shard_count(batch, bn_mode);
+    for (int s = 0; s < shards; ++s) {
+        int cap = rp_model_shard_size(batch, shards, s);
+        if (cap > m->shards[s].capacity) {
+            int rc = grow_shard(m, &m->shards[s], cap);
+            if (rc)
+                return rc;
+        }
     }
-    m->reserved_batch = batch;
     return 0;
 }
