@@ -65,6 +65,13 @@ typedef struct reptile_progress {
  */
 typedef int (*reptile_progress_fn)(const reptile_progress *progress, void *user);
 
+/**
+ * Sums @p count floats over all workers, in place, and leaves the same sum
+ * on every worker (MPI_Allreduce with MPI_SUM does exactly this). Return 0,
+ * or non-zero on failure (the meta-iteration then fails with REPTILE_EIO).
+ */
+typedef int (*reptile_allreduce_fn)(float *data, size_t count, void *user);
+
 /** Version of reptile_meta_options this header describes. */
 #define REPTILE_META_OPTIONS_VERSION 1
 
@@ -108,6 +115,18 @@ typedef struct reptile_meta_options {
 
     reptile_progress_fn progress; /**< Optional progress callback. */
     void *progress_user;          /**< Passed to progress. */
+
+    /** Data-parallel meta-training over several processes (for example
+     *  MPI ranks): each of world_size workers runs meta_batch tasks per
+     *  iteration, task streams keyed by the global task index
+     *  rank * meta_batch + t, so all workers together draw exactly the tasks
+     *  one process with meta_batch * world_size would. The summed adapted
+     *  weights are combined through allreduce. NULL with world_size 1 =
+     *  single process (the default). */
+    reptile_allreduce_fn allreduce;
+    void *allreduce_user;   /**< Passed to allreduce. */
+    int rank;               /**< This worker's index, 0..world_size-1 (default 0). */
+    int world_size;         /**< Number of workers (default 1). */
 } reptile_meta_options;
 
 /**

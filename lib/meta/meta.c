@@ -147,9 +147,10 @@ int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_met
     if (opts->bn_mode == REPTILE_BN_BATCH && opts->threads > meta->n_slots)
         meta->n_slots = opts->threads;
     meta->slots = calloc((size_t)meta->n_slots, sizeof *meta->slots);
-    meta->accum = malloc(model->n_params * sizeof *meta->accum);
-    meta->accum_state = malloc((model->n_state ? model->n_state : 1) * sizeof *meta->accum_state);
-    if (!meta->slots || !meta->accum || !meta->accum_state)
+    /* Parameters then state, contiguous: one allreduce covers both. */
+    meta->accum = malloc((model->n_params + model->n_state) * sizeof *meta->accum);
+    meta->accum_state = meta->accum + model->n_params;
+    if (!meta->slots || !meta->accum)
         rc = rp_error(REPTILE_ENOMEM, "reptile_meta_new: out of memory");
     if (rc == 0)
         rc = rp_pool_new(&meta->pool, opts->threads);
@@ -174,7 +175,6 @@ void reptile_meta_free(reptile_meta *meta)
     free(meta->slots);
     rp_pool_free(meta->pool);
     free(meta->accum);
-    free(meta->accum_state);
     free(meta);
 }
 

@@ -37,6 +37,10 @@ static void set_keras_tutorial(reptile_meta_options *o)
     o->threads = 1;
     o->progress = NULL;
     o->progress_user = NULL;
+    o->allreduce = NULL;
+    o->allreduce_user = NULL;
+    o->rank = 0;
+    o->world_size = 1;
 }
 
 /* The reference implementation's semantics on the tutorial's budget. */
@@ -179,5 +183,11 @@ int reptile_meta_options_validate(const reptile_meta_options *o)
             "eval_mode must be REPTILE_EVAL_NON_TRANSDUCTIVE or _TRANSDUCTIVE, got %d", o->eval_mode);
     REQUIRE(o->eval_interval >= 0, "eval_interval must be >= 0, got %d", o->eval_interval);
     REQUIRE(o->threads >= 1 && o->threads <= 256, "threads must be in 1..256, got %d", o->threads);
+    REQUIRE(o->world_size >= 1 && o->world_size <= 1 << 16, "world_size must be in 1..65536, got %d",
+            o->world_size);
+    REQUIRE(o->rank >= 0 && o->rank < o->world_size, "rank must be in 0..world_size-1 (%d), got %d",
+            o->world_size - 1, o->rank);
+    REQUIRE(o->world_size == 1 || o->allreduce != NULL,
+            "world_size is %d but no allreduce function is set", o->world_size);
     return 0;
 }

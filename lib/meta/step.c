@@ -11,6 +11,12 @@ typedef struct train_ctx {
     const reptile_dataset *ds;
 } train_ctx;
 
+/* Global index of local task t: workers' tasks tile 0..world*meta_batch-1. */
+static uint64_t global_task(const reptile_meta *meta, int t)
+{
+    return (uint64_t)meta->opts.rank * (uint64_t)meta->opts.meta_batch + (uint64_t)t;
+}
+
 /* Adapts slot t's copy of the weights to training task t of this iteration. */
 static void train_task(reptile_meta *meta, int t, void *ctx)
 {
@@ -18,7 +24,7 @@ static void train_task(reptile_meta *meta, int t, void *ctx)
     rp_slot *slot = &meta->slots[t];
     rp_rng rng;
     rp_rng_init(&rng, meta->opts.seed, (uint64_t)meta->iteration,
-                ((uint64_t)RP_DOMAIN_TRAIN << 32) | (uint64_t)t);
+                ((uint64_t)RP_DOMAIN_TRAIN << 32) | global_task(meta, t));
     int rc = rp_episode_sample(&slot->train_ep, c->ds, &rng);
     if (rc == 0) {
         rp_meta_load_slot(meta, slot);
@@ -38,21 +44,30 @@ static float meta_step_at(const reptile_meta_options *o, int iteration)
     return (float)(o->meta_step + frac * (o->meta_step_final - o->meta_step));
 }
 
-/* w <- w + eps * (mean_t(w_t) - w), summed in task order. Written to a
- * scratch buffer first so a non-finite result leaves the weights intact. */
-static int interpolate(reptile_meta *meta, float *restrict w, float *restrict acc, size_t n,
-                       int state, float eps)
+/* acc = sum over local tasks (in task order) of the adapted parameters,
+ * then of the adapted state, into one contiguous buffer. */
+static void sum_tasks(reptile_meta *meta, float *restrict acc)
 {
-    const int tasks = meta->opts.meta_batch;
-    for (int t = 0; t < tasks; ++t) {
+    const reptile_model *m = meta->model;
+    const size_t np = m->n_params, ns = m->n_state;
+    for (int t = 0; t < meta->opts.meta_batch; ++t) {
         const reptile_model *mt = meta->slots[t].model;
-        const float *restrict wt = state ? mt->state : mt->params;
-        if (t == 0)
-            memcpy(acc, wt, n * sizeof *acc);
-        else
-            for (size_t i = 0; i < n; ++i)
-                acc[i] += wt[i];
+        if (t == 0) {
+            memcpy(acc, mt->params, np * sizeof *acc);
+            memcpy(acc + np, mt->state, ns * sizeof *acc);
+            continue;
+        }
+        for (size_t i = 0; i < np; ++i)
+            acc[i] += mt->params[i];
+        for (size_t i = 0; i < ns; ++i)
+            acc[np + i] += mt->state[i];
     }
+}
+
+/* w <- w + eps * (sum / tasks - w), into acc; with one task exactly the
+ * tutorial's old + (new - old) * eps. */
+static void interpolate(const float *restrict w, float *restrict acc, size_t n, int tasks, float eps)
+{
     if (tasks == 1) {
         for (size_t i = 0; i < n; ++i)
             acc[i] = w[i] + (acc[i] - w[i]) * eps;
@@ -61,11 +76,6 @@ static int interpolate(reptile_meta *meta, float *restrict w, float *restrict ac
         for (size_t i = 0; i < n; ++i)
             acc[i] = w[i] + (acc[i] * inv - w[i]) * eps;
     }
-    if (!rp_all_finite(acc, n))
-        return rp_error(REPTILE_EDIVERGED,
-                        "meta-iteration %d produced NaN or Inf %s; the last good weights are kept",
-                        meta->iteration, state ? "BatchNorm statistics" : "weights");
-    return 0;
 }
 
 int reptile_meta_step(reptile_meta *meta, const reptile_dataset *train)
@@ -76,14 +86,24 @@ int reptile_meta_step(reptile_meta *meta, const reptile_dataset *train)
     int rc = rp_meta_run_slots(meta, meta->opts.meta_batch, train_task, &ctx);
     if (rc)
         return rp_error_wrap(rc, "meta-iteration %d", meta->iteration);
-    float eps = meta_step_at(&meta->opts, meta->iteration);
     reptile_model *m = meta->model;
-    if ((rc = interpolate(meta, m->params, meta->accum, m->n_params, 0, eps)) != 0)
-        return rc;
-    if (m->n_state && (rc = interpolate(meta, m->state, meta->accum_state, m->n_state, 1, eps)) != 0)
-        return rc;
-    memcpy(m->params, meta->accum, m->n_params * sizeof *m->params);
-    memcpy(m->state, meta->accum_state, m->n_state * sizeof *m->state);
+    const size_t np = m->n_params, ns = m->n_state;
+    sum_tasks(meta, meta->accum);
+    if (meta->opts.world_size > 1 &&
+        meta->opts.allreduce(meta->accum, np + ns, meta->opts.allreduce_user) != 0)
+        return rp_error(REPTILE_EIO, "meta-iteration %d: the allreduce across %d workers failed",
+                        meta->iteration, meta->opts.world_size);
+    const int tasks = meta->opts.meta_batch * meta->opts.world_size;
+    const float eps = meta_step_at(&meta->opts, meta->iteration);
+    interpolate(m->params, meta->accum, np, tasks, eps);
+    interpolate(m->state, meta->accum + np, ns, tasks, eps);
+    /* Checked before anything is written: a divergent step keeps the weights. */
+    if (!rp_all_finite(meta->accum, np + ns))
+        return rp_error(REPTILE_EDIVERGED,
+                        "meta-iteration %d produced NaN or Inf weights; the last good weights are kept",
+                        meta->iteration);
+    memcpy(m->params, meta->accum, np * sizeof *m->params);
+    memcpy(m->state, meta->accum + np, ns * sizeof *m->state);
     meta->iteration++;
     return 0;
 }

@@ -9,6 +9,7 @@
 #include "reptile/reptile.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 enum { SIDE = 8, CLASSES = 40, PER_CLASS = 12 };
@@ -406,6 +407,116 @@ START_TEST(meta_training_learns_to_learn)
 }
 END_TEST
 
+/* Two in-process workers joined by a barrier-based allreduce stand in for
+ * two MPI ranks. */
+typedef struct fake_world {
+    pthread_barrier_t barrier;
+    float *bufs[2];
+    float *sum;
+} fake_world;
+
+typedef struct fake_rank {
+    fake_world *world;
+    int rank;
+    reptile_meta_options opts;
+    float *weights_out;
+    int rc;
+} fake_rank;
+
+static int fake_allreduce(float *data, size_t n, void *user)
+{
+    fake_rank *r = user;
+    fake_world *w = r->world;
+    w->bufs[r->rank] = data;
+    pthread_barrier_wait(&w->barrier);
+    if (r->rank == 0)
+        for (size_t i = 0; i < n; ++i)
+            w->sum[i] = w->bufs[0][i] + w->bufs[1][i];
+    pthread_barrier_wait(&w->barrier);
+    memcpy(data, w->sum, n * sizeof *data);
+    pthread_barrier_wait(&w->barrier);
+    return 0;
+}
+
+static void *run_rank(void *arg)
+{
+    fake_rank *r = arg;
+    reptile_dataset *ds = synthetic_set(9);
+    reptile_model *m = small_net(21);
+    reptile_meta *meta = NULL;
+    r->opts.allreduce_user = r;
+    r->rc = reptile_meta_new(&meta, m, &r->opts);
+    for (int i = 0; r->rc == 0 && i < 3; ++i)
+        r->rc = reptile_meta_step(meta, ds);
+    memcpy(r->weights_out, reptile_model_params(m), reptile_model_num_params(m) * sizeof(float));
+    reptile_meta_free(meta);
+    reptile_model_free(m);
+    reptile_dataset_free(ds);
+    return NULL;
+}
+
+/* Two workers with meta-batch 2 each equal one process with meta-batch 4:
+ * the same tasks (global task indices), the same mean. Only the summation
+ * order differs ((t0 + t1) + (t2 + t3) against ((t0 + t1) + t2) + t3), so
+ * the weights agree to float rounding, not bitwise. */
+START_TEST(two_workers_equal_one_process_with_twice_the_meta_batch)
+{
+    reptile_model *probe = small_net(21);
+    size_t n = reptile_model_num_params(probe);
+    float *single = malloc(n * sizeof *single), *w0 = malloc(n * sizeof *w0), *w1 = malloc(n * sizeof *w1);
+    {
+        reptile_dataset *ds = synthetic_set(9);
+        reptile_meta_options o = small_options();
+        o.meta_batch = 4;
+        o.bn_mode = REPTILE_BN_BATCH;
+        reptile_meta *meta = NULL;
+        ck_assert_int_eq(reptile_meta_new(&meta, probe, &o), 0);
+        for (int i = 0; i < 3; ++i)
+            ck_assert_int_eq(reptile_meta_step(meta, ds), 0);
+        memcpy(single, reptile_model_params(probe), n * sizeof *single);
+        reptile_meta_free(meta);
+        reptile_dataset_free(ds);
+    }
+    fake_world world;
+    world.sum = malloc((n + 4096) * sizeof *world.sum);
+    pthread_barrier_init(&world.barrier, NULL, 2);
+    fake_rank ranks[2];
+    pthread_t tid[2];
+    for (int r = 0; r < 2; ++r) {
+        ranks[r].world = &world;
+        ranks[r].rank = r;
+        ranks[r].opts = small_options();
+        ranks[r].opts.meta_batch = 2;
+        ranks[r].opts.bn_mode = REPTILE_BN_BATCH;
+        ranks[r].opts.rank = r;
+        ranks[r].opts.world_size = 2;
+        ranks[r].opts.allreduce = fake_allreduce;
+        ranks[r].weights_out = r == 0 ? w0 : w1;
+        ck_assert_int_eq(pthread_create(&tid[r], NULL, run_rank, &ranks[r]), 0);
+    }
+    for (int r = 0; r < 2; ++r)
+        pthread_join(tid[r], NULL);
+    ck_assert_int_eq(ranks[0].rc, 0);
+    ck_assert_int_eq(ranks[1].rc, 0);
+    ck_assert_mem_eq(w0, w1, n * sizeof *w0); /* every worker holds the same weights */
+    for (size_t i = 0; i < n; ++i)
+        ck_assert_float_eq_tol(w0[i], single[i], 1e-5f * fmaxf(1.0f, fabsf(single[i])));
+    reptile_meta_options bad = small_options();
+    bad.world_size = 2;
+    ck_assert_int_eq(reptile_meta_options_validate(&bad), REPTILE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "allreduce"));
+    bad.allreduce = fake_allreduce;
+    bad.rank = 2;
+    ck_assert_int_eq(reptile_meta_options_validate(&bad), REPTILE_EINVAL);
+    pthread_barrier_destroy(&world.barrier);
+    free(world.sum);
+    free(single);
+    free(w0);
+    free(w1);
+    reptile_model_free(probe);
+}
+END_TEST
+
 static Suite *meta_suite(void)
 {
     Suite *s = suite_create("meta");
@@ -422,6 +533,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, evaluation_is_deterministic_and_restores_weights);
     tcase_add_test(tc, progress_callback_reports_and_can_stop);
     tcase_add_test(tc, meta_training_learns_to_learn);
+    tcase_add_test(tc, two_workers_equal_one_process_with_twice_the_meta_batch);
     suite_add_tcase(s, tc);
     return s;
 }
