@@ -15,5 +15,6 @@
 #include "reptile/optimizer.h"
 #include "reptile/model.h"
 #include "reptile/meta.h"
+#include "reptile/checkpoint.h"
 
 #endif /* REPTILE_REPTILE_H */

@@ -1,0 +1,407 @@
+/* Meta-learner training states: the model checkpoint plus the options, the
+ * iteration counter and each task slot's inner-optimizer state. */
+#include "meta/meta_internal.h"
+#include "model/checkpoint_internal.h"
+#include "model/model_internal.h"
+#include "model/optimizer_internal.h"
+#include "reptile/checkpoint.h"
+#include "core/error_internal.h"
+
+#include <jansson.h>
+
+#include <float.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- options ------------------------------------------------------------------ */
+
+enum { T_INT, T_FLOAT, T_U64 };
+
+typedef struct opt_field {
+    const char *name;
+    size_t offset;
+    int type;
+    int must_match; /* changes the computation: resume requires equality */
+} opt_field;
+
+#define FIELD(f, t, m) {#f, offsetof(reptile_meta_options, f), t, m}
+static const opt_field fields[] = {
+    FIELD(ways, T_INT, 1),           FIELD(train_shots, T_INT, 1),
+    FIELD(inner_batch, T_INT, 1),    FIELD(inner_iters, T_INT, 1),
+    FIELD(meta_batch, T_INT, 1),     FIELD(meta_iters, T_INT, 1),
+    FIELD(meta_step, T_FLOAT, 1),    FIELD(meta_step_final, T_FLOAT, 1),
+    FIELD(optimizer, T_INT, 1),      FIELD(lr, T_FLOAT, 1),
+    FIELD(momentum, T_FLOAT, 1),     FIELD(beta1, T_FLOAT, 1),
+    FIELD(beta2, T_FLOAT, 1),        FIELD(adam_eps, T_FLOAT, 1),
+    FIELD(optimizer_state, T_INT, 1), FIELD(reduction, T_INT, 1),
+    FIELD(keras_clip, T_INT, 1),     FIELD(bn_mode, T_INT, 1),
+    FIELD(with_replacement, T_INT, 1), FIELD(eval_shots, T_INT, 1),
+    FIELD(eval_batch, T_INT, 1),     FIELD(eval_iters, T_INT, 1),
+    FIELD(iters_are_steps, T_INT, 1), FIELD(eval_mode, T_INT, 1),
+    FIELD(keras_argmax, T_INT, 1),   FIELD(eval_interval, T_INT, 1),
+    FIELD(seed, T_U64, 1),           FIELD(threads, T_INT, 0),
+    FIELD(rank, T_INT, 1),           FIELD(world_size, T_INT, 1),
+};
+/* Not saved: progress, progress_user, allreduce, allreduce_user (pointers). */
+#define N_FIELDS (sizeof fields / sizeof fields[0])
+
+static char *options_json(const reptile_meta_options *o)
+{
+    json_t *root = json_object();
+    int bad = !root;
+    for (size_t i = 0; i < N_FIELDS && !bad; ++i) {
+        const char *p = (const char *)o + fields[i].offset;
+        json_t *v = NULL;
+        if (fields[i].type == T_INT) {
+            int x;
+            memcpy(&x, p, sizeof x);
+            v = json_integer(x);
+        } else if (fields[i].type == T_FLOAT) {
+            float x;
+            memcpy(&x, p, sizeof x);
+            v = json_real((double)x); /* exact: 17 significant digits */
+        } else {
+            uint64_t x;
+            char s[32];
+            memcpy(&x, p, sizeof x);
+            snprintf(s, sizeof s, "%" PRIu64, x); /* a string: JSON integers are int64 */
+            v = json_string(s);
+        }
+        bad = json_object_set_new(root, fields[i].name, v) != 0;
+    }
+    char *s = bad ? NULL : json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return s;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || strlen(s) > 20)
+        return -1;
+    uint64_t v = 0;
+    for (; *s; ++s) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Fills the saved fields of *o from the file's "options". */
+static int parse_options(const rp_st_file *f, reptile_meta_options *o)
+{
+    const char *what = rp_st_what(f);
+    const char *text = rp_st_meta(f, "options");
+    if (!text)
+        return rp_error(REPTILE_EFORMAT, "%s: no options in __metadata__", what);
+    json_error_t err;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    int rc = 0;
+    if (!json_is_object(root))
+        rc = rp_error(REPTILE_EFORMAT, "%s: options are not a JSON object", what);
+    for (size_t i = 0; rc == 0 && i < N_FIELDS; ++i) {
+        json_t *v = json_object_get(root, fields[i].name);
+        char *p = (char *)o + fields[i].offset;
+        int ok = 0;
+        if (fields[i].type == T_INT && json_is_integer(v) && json_integer_value(v) >= INT_MIN &&
+            json_integer_value(v) <= INT_MAX) {
+            int x = (int)json_integer_value(v);
+            memcpy(p, &x, sizeof x);
+            ok = 1;
+        } else if (fields[i].type == T_FLOAT && json_is_number(v)) {
+            double d = json_number_value(v);
+            if (d >= -FLT_MAX && d <= FLT_MAX) {
+                float x = (float)d;
+                memcpy(p, &x, sizeof x);
+                ok = 1;
+            }
+        } else if (fields[i].type == T_U64 && json_is_string(v)) {
+            uint64_t x;
+            if (parse_u64(json_string_value(v), &x) == 0) {
+                memcpy(p, &x, sizeof x);
+                ok = 1;
+            }
+        }
+        if (!ok)
+            rc = rp_error(REPTILE_EFORMAT, "%s: option %s is missing or malformed", what,
+                          fields[i].name);
+    }
+    if (rc == 0 && json_object_size(root) != N_FIELDS) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(root, k, v)
+        {
+            int known = 0;
+            for (size_t i = 0; i < N_FIELDS; ++i)
+                known |= strcmp(k, fields[i].name) == 0;
+            if (!known && rc == 0)
+                rc = rp_error(REPTILE_EFORMAT, "%s: unknown option \"%s\"", what, k);
+        }
+    }
+    json_decref(root);
+    return rc;
+}
+
+static void format_field(char *buf, size_t cap, const reptile_meta_options *o, const opt_field *fl)
+{
+    const char *p = (const char *)o + fl->offset;
+    if (fl->type == T_INT) {
+        int x;
+        memcpy(&x, p, sizeof x);
+        snprintf(buf, cap, "%d", x);
+    } else if (fl->type == T_FLOAT) {
+        float x;
+        memcpy(&x, p, sizeof x);
+        snprintf(buf, cap, "%.9g", (double)x);
+    } else {
+        uint64_t x;
+        memcpy(&x, p, sizeof x);
+        snprintf(buf, cap, "%" PRIu64, x);
+    }
+}
+
+static int compare_options(const reptile_meta_options *saved, const reptile_meta_options *have,
+                           const char *what)
+{
+    for (size_t i = 0; i < N_FIELDS; ++i) {
+        const opt_field *fl = &fields[i];
+        size_t size = fl->type == T_U64 ? sizeof(uint64_t) : fl->type == T_INT ? sizeof(int)
+                                                                                : sizeof(float);
+        if (!fl->must_match ||
+            memcmp((const char *)saved + fl->offset, (const char *)have + fl->offset, size) == 0)
+            continue;
+        char a[48], b[48];
+        format_field(a, sizeof a, saved, fl);
+        format_field(b, sizeof b, have, fl);
+        return rp_error(REPTILE_ESTATE,
+                        "%s: option %s differs: %s in the checkpoint, %s in the meta-learner "
+                        "(create it with the saved options: reptile_meta_load_options)",
+                        what, fl->name, a, b);
+    }
+    return 0;
+}
+
+/* ---- optimizer state -------------------------------------------------------------- */
+
+static void slot_tensor_name(char *buf, size_t cap, int slot, const char *which)
+{
+    snprintf(buf, cap, "meta.slots.%d.optimizer.%s", slot, which);
+}
+
+static char *training_json(const reptile_meta *meta)
+{
+    json_t *slots = json_array();
+    int bad = !slots;
+    for (int t = 0; t < meta->opts.meta_batch && !bad; ++t) {
+        const reptile_optimizer *o = meta->slots[t].opt;
+        bad = json_array_append_new(slots, json_pack("{s:I, s:I}", "moments", (json_int_t)o->n,
+                                                     "steps", (json_int_t)o->steps)) != 0;
+    }
+    json_t *root = bad ? NULL : json_pack("{s:i, s:o}", "iteration", meta->iteration, "slots", slots);
+    if (!root) {
+        if (bad)
+            json_decref(slots);
+        return NULL;
+    }
+    char *s = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return s;
+}
+
+int reptile_meta_save(const reptile_meta *meta, const char *path)
+{
+    if (!meta || !path)
+        return rp_error(REPTILE_EINVAL, "reptile_meta_save: NULL meta-learner or path");
+    rp_st_writer *w = NULL;
+    int rc = rp_ckpt_writer_new(&w, meta->model, RP_CKPT_KIND_META);
+    char *opts = rc ? NULL : options_json(&meta->opts);
+    char *training = rc ? NULL : training_json(meta);
+    if (rc == 0 && (!opts || !training))
+        rc = rp_error(REPTILE_ENOMEM, "reptile_meta_save: out of memory");
+    if (rc == 0)
+        rc = rp_st_add_meta(w, "options", opts);
+    if (rc == 0)
+        rc = rp_st_add_meta(w, "training", training);
+    for (int t = 0; rc == 0 && t < meta->opts.meta_batch; ++t) {
+        const reptile_optimizer *o = meta->slots[t].opt;
+        int64_t shape[1] = {(int64_t)o->n};
+        char name[64];
+        if (o->n && o->m) {
+            slot_tensor_name(name, sizeof name, t, "m");
+            rc = rp_st_add(w, name, RP_ST_F32, o->m, 1, shape);
+        }
+        if (rc == 0 && o->n && o->v) {
+            slot_tensor_name(name, sizeof name, t, "v");
+            rc = rp_st_add(w, name, RP_ST_F32, o->v, 1, shape);
+        }
+    }
+    if (rc == 0)
+        rc = rp_st_write_file(w, path);
+    free(opts);
+    free(training);
+    rp_st_writer_free(w);
+    return rc;
+}
+
+typedef struct staged_slot {
+    size_t n;
+    int64_t steps;
+    float *m, *v;
+} staged_slot;
+
+/* Reads "training" and the optimizer tensors into staged buffers. */
+static int stage_training(rp_st_file *f, const reptile_meta *meta, int *iteration,
+                          staged_slot *staged)
+{
+    const char *what = rp_st_what(f);
+    const char *text = rp_st_meta(f, "training");
+    if (!text)
+        return rp_error(REPTILE_EFORMAT, "%s: no training state in __metadata__", what);
+    json_error_t err;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    json_int_t it = -1;
+    json_t *slots = NULL;
+    int rc = 0;
+    if (!root || json_unpack_ex(root, &err, JSON_STRICT, "{s:I, s:o}", "iteration", &it, "slots",
+                                &slots) != 0 || !json_is_array(slots) || it < 0 || it > INT_MAX)
+        rc = rp_error(REPTILE_EFORMAT, "%s: malformed training state (needs iteration and "
+                      "slots)", what);
+    else if (json_array_size(slots) != (size_t)meta->opts.meta_batch)
+        rc = rp_error(REPTILE_EFORMAT, "%s: %zu optimizer slots for meta_batch %d", what,
+                      json_array_size(slots), meta->opts.meta_batch);
+    const size_t np = meta->model->n_params;
+    const int is_adam = meta->opts.optimizer == REPTILE_OPTIMIZER_ADAM;
+    const int need_m = is_adam || meta->opts.momentum > 0.0f;
+    for (int t = 0; rc == 0 && t < meta->opts.meta_batch; ++t) {
+        json_int_t n = -1, steps = -1;
+        if (json_unpack_ex(json_array_get(slots, (size_t)t), &err, JSON_STRICT, "{s:I, s:I}",
+                           "moments", &n, "steps", &steps) != 0 ||
+            (n != 0 && (size_t)n != np) || steps < 0) {
+            rc = rp_error(REPTILE_EFORMAT, "%s: malformed optimizer state of slot %d", what, t);
+            break;
+        }
+        staged[t].n = (size_t)n;
+        staged[t].steps = steps;
+        int64_t shape[1] = {n};
+        char name[64];
+        if (n && need_m) {
+            slot_tensor_name(name, sizeof name, t, "m");
+            if (!(staged[t].m = malloc(np * sizeof(float))))
+                rc = rp_error(REPTILE_ENOMEM, "%s: out of memory", what);
+            else
+                rc = rp_st_get(f, name, RP_ST_F32, 1, shape, staged[t].m);
+        }
+        if (rc == 0 && n && is_adam) {
+            slot_tensor_name(name, sizeof name, t, "v");
+            if (!(staged[t].v = malloc(np * sizeof(float))))
+                rc = rp_error(REPTILE_ENOMEM, "%s: out of memory", what);
+            else
+                rc = rp_st_get(f, name, RP_ST_F32, 1, shape, staged[t].v);
+        }
+    }
+    json_decref(root);
+    *iteration = (int)it;
+    return rc;
+}
+
+int reptile_meta_resume(reptile_meta *meta, const char *path)
+{
+    if (!meta || !path)
+        return rp_error(REPTILE_EINVAL, "reptile_meta_resume: NULL meta-learner or path");
+    rp_st_file *f = NULL;
+    reptile_model *saved_model = NULL;
+    staged_slot *staged = calloc((size_t)meta->opts.meta_batch, sizeof *staged);
+    if (!staged)
+        return rp_error(REPTILE_ENOMEM, "reptile_meta_resume: out of memory");
+    int iteration = 0;
+    int rc = rp_st_read_file(&f, path);
+    if (rc == 0)
+        rc = rp_ckpt_check(f, RP_CKPT_KIND_META);
+    if (rc == 0)
+        rc = rp_ckpt_read_model(&saved_model, f);
+    if (rc == 0)
+        rc = rp_ckpt_same_architecture(meta->model, saved_model, path);
+    if (rc == 0) {
+        reptile_meta_options saved = meta->opts;
+        rc = parse_options(f, &saved);
+        if (rc == 0)
+            rc = compare_options(&saved, &meta->opts, path);
+    }
+    if (rc == 0)
+        rc = stage_training(f, meta, &iteration, staged);
+    if (rc == 0)
+        rc = rp_st_check_all_used(f);
+    /* Everything is read and checked: commit (cannot fail from here). */
+    if (rc == 0) {
+        rc = reptile_model_copy(meta->model, saved_model);
+        for (int t = 0; rc == 0 && t < meta->opts.meta_batch; ++t) {
+            reptile_optimizer *o = meta->slots[t].opt;
+            free(o->m);
+            free(o->v);
+            o->m = staged[t].m;
+            o->v = staged[t].v;
+            o->n = staged[t].n;
+            o->steps = staged[t].steps;
+            staged[t].m = staged[t].v = NULL;
+        }
+        if (rc == 0)
+            meta->iteration = iteration;
+    }
+    for (int t = 0; t < meta->opts.meta_batch; ++t) {
+        free(staged[t].m);
+        free(staged[t].v);
+    }
+    free(staged);
+    reptile_model_free(saved_model);
+    rp_st_free(f);
+    return rc;
+}
+
+static int placeholder_allreduce(float *data, size_t count, void *user)
+{
+    (void)data;
+    (void)count;
+    (void)user;
+    return -1;
+}
+
+int reptile_meta_load_options(reptile_meta_options *opts, const char *path)
+{
+    if (!opts || !path)
+        return rp_error(REPTILE_EINVAL, "reptile_meta_load_options: NULL options or path");
+    reptile_meta_options o;
+    int rc = reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION);
+    rp_st_file *f = NULL;
+    if (rc == 0)
+        rc = rp_st_read_file(&f, path);
+    if (rc == 0)
+        rc = rp_ckpt_check(f, RP_CKPT_KIND_META);
+    if (rc == 0)
+        rc = parse_options(f, &o);
+    /* The allreduce function is the caller's to set again: validate as if set. */
+    reptile_meta_options check = o;
+    if (check.world_size > 1)
+        check.allreduce = placeholder_allreduce;
+    if (rc == 0 && reptile_meta_options_validate(&check) != 0) {
+        char msg[768];
+        snprintf(msg, sizeof msg, "%s", reptile_error_last());
+        rc = rp_error(REPTILE_EFORMAT, "%s: saved options are invalid: %s", path, msg);
+    }
+    rp_st_free(f);
+    if (rc == 0) {
+        o.progress = NULL;
+        o.progress_user = NULL;
+        o.allreduce = NULL;
+        o.allreduce_user = NULL;
+        *opts = o;
+    }
+    return rc;
+}
