@@ -23,11 +23,14 @@
 #  define REPTILE_API
 #endif
 
+/** Opens (REPTILE_BEGIN_DECLS) and closes (REPTILE_END_DECLS) C linkage for C++. */
 #ifdef __cplusplus
 #  define REPTILE_BEGIN_DECLS extern "C" {
+/** Closes what REPTILE_BEGIN_DECLS opened. */
 #  define REPTILE_END_DECLS }
 #else
 #  define REPTILE_BEGIN_DECLS
+/** Closes what REPTILE_BEGIN_DECLS opened. */
 #  define REPTILE_END_DECLS
 #endif
 

@@ -196,6 +196,8 @@ REPTILE_API int reptile_dataset_image_shape(const reptile_dataset *ds, int *heig
 /**
  * @brief Describe class @p cls. Any output pointer may be NULL.
  *
+ * @param ds        The data set.
+ * @param cls       Class index, 0..num_classes-1.
  * @param alphabet  Omniglot alphabet folder name; NULL for other sets.
  * @param character Omniglot character folder ("character01") or class folder
  *                  name; NULL for memory sets. Strings belong to @p ds.

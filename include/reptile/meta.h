@@ -95,7 +95,9 @@ typedef struct reptile_meta_options {
     int optimizer;          /**< enum reptile_optimizer_kind. */
     float lr;               /**< Inner learning rate. */
     float momentum;         /**< SGD momentum. */
-    float beta1, beta2, adam_eps; /**< Adam parameters. */
+    float beta1;            /**< Adam first-moment decay (0 in the paper). */
+    float beta2;            /**< Adam second-moment decay. */
+    float adam_eps;         /**< Adam epsilon. */
     int optimizer_state;    /**< enum reptile_optimizer_state. */
     int reduction;          /**< enum reptile_reduction. */
     int keras_clip;         /**< Keras' probability clipping in the loss. */
@@ -131,6 +133,7 @@ typedef struct reptile_meta_options {
 
 /**
  * @brief Fill @p opts with the defaults (the keras-tutorial preset).
+ * @param opts    Options to fill.
  * @param version REPTILE_META_OPTIONS_VERSION (or an older version: only
  *                that version's fields are written).
  * @return 0, REPTILE_EINVAL (NULL), REPTILE_EVERSION (unknown version).
@@ -197,6 +200,7 @@ REPTILE_API int reptile_meta_iteration(const reptile_meta *meta);
 /**
  * @brief Accuracy on one evaluation task: fine-tune on its support set,
  *        classify its queries (one per class), restore the weights.
+ * @param meta        The meta-learner (its weights are restored afterwards).
  * @param ds          Data set the task is drawn from.
  * @param task_index  Selects the task: the same index gives the same task.
  * @param accuracy    Receives correct / ways (per-image argmax, or the
@@ -214,7 +218,13 @@ REPTILE_API int reptile_meta_evaluate_task(reptile_meta *meta, const reptile_dat
  * @brief Mean accuracy over @p tasks evaluation tasks (indices 0..tasks-1,
  *        scored with per-image argmax) and its 95% confidence interval
  *        (1.96 standard errors).
- * @param ways,shots Task shape (0 = the options' ways / eval_shots).
+ * @param meta  The meta-learner.
+ * @param ds    Data set the tasks are drawn from.
+ * @param tasks Number of tasks (>= 1).
+ * @param ways  Classes per task (0 = the options' ways).
+ * @param shots Support images per class (0 = the options' eval_shots).
+ * @param mean  Receives the mean accuracy.
+ * @param ci95  Receives the 95% confidence half-width (may be NULL).
  * @return 0, REPTILE_EINVAL, REPTILE_EDATA.
  */
 REPTILE_API int reptile_meta_evaluate(reptile_meta *meta, const reptile_dataset *ds, int tasks,

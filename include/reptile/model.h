@@ -92,6 +92,7 @@ REPTILE_API int reptile_model_add_conv2d(reptile_model *model, int filters, int 
 
 /**
  * @brief Append per-channel batch normalisation (gamma, beta, moving stats).
+ * @param model    A model still being built.
  * @param eps      Variance epsilon (> 0; Keras default 1e-3).
  * @param momentum Moving-average momentum in [0, 1) (Keras default 0.99).
  * @return 0, REPTILE_EINVAL, REPTILE_ESTATE.
@@ -107,6 +108,7 @@ REPTILE_API int reptile_model_add_flatten(reptile_model *model);
 /**
  * @brief Append a dense layer with bias. Its input must be flat (add a
  *        flatten first after convolutions).
+ * @param model A model still being built.
  * @param units Output features (>= 1).
  * @return 0, REPTILE_EINVAL, REPTILE_ESHAPE, REPTILE_ESTATE.
  */
@@ -133,6 +135,7 @@ REPTILE_API int reptile_model_num_outputs(const reptile_model *model);
 
 /**
  * @brief Input shape of the model.
+ * @param model The model.
  * @param height,width,channels Receive the shape; each may be NULL.
  */
 REPTILE_API void reptile_model_input_shape(const reptile_model *model, int *height, int *width,
@@ -147,6 +150,7 @@ REPTILE_API const float *reptile_model_params(const reptile_model *model);
 
 /**
  * @brief Copy the parameters out.
+ * @param model The model.
  * @param dst Caller's array of exactly @p n floats.
  * @param n   Must equal reptile_model_num_params().
  * @return 0, REPTILE_EINVAL (NULL), REPTILE_ESHAPE (wrong n).
@@ -155,7 +159,9 @@ REPTILE_API int reptile_model_get_params(const reptile_model *model, float *dst,
 
 /**
  * @brief Overwrite the parameters (finalises the model).
+ * @param model The model.
  * @param src @p n floats, copied; must all be finite.
+ * @param n   Must equal reptile_model_num_params().
  * @return 0, REPTILE_EINVAL (NULL or non-finite), REPTILE_ESHAPE (wrong n).
  */
 REPTILE_API int reptile_model_set_params(reptile_model *model, const float *src, size_t n);
@@ -174,6 +180,7 @@ REPTILE_API int reptile_model_copy(reptile_model *dst, const reptile_model *src)
 
 /**
  * @brief Class probabilities (softmax) for a batch.
+ * @param model The model.
  * @param x     batch x height x width x channels floats (NHWC).
  * @param batch Number of images (>= 1). Workspaces grow to the largest
  *              batch seen; calls at that size or smaller do not allocate.
@@ -188,6 +195,8 @@ REPTILE_API int reptile_model_predict(reptile_model *model, const float *x, int 
 /**
  * @brief One supervised step: forward, softmax cross-entropy (the
  *        optimizer's reduction), backward, optimizer update.
+ * @param model   The model.
+ * @param batch   Number of images (>= 1).
  * @param opt     Optimizer; its state is bound to this model's size.
  * @param x       batch images, NHWC.
  * @param labels  batch class indices in [0, num_outputs).

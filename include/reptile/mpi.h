@@ -117,6 +117,7 @@ REPTILE_API int reptile_mpi_allreduce(float *data, size_t count, void *user);
  * @brief Copy @p root's parameters and BatchNorm state into @p model on
  *        every rank (collective), so that all ranks start from the same
  *        weights.
+ * @param mpi   The adapter.
  * @param model A model with the same architecture on every rank.
  * @param root  Rank whose weights are sent.
  * @return 0; REPTILE_EINVAL (NULL, bad root); REPTILE_ESHAPE (the ranks'

@@ -37,6 +37,8 @@ REPTILE_API int reptile_optimizer_new_sgd(reptile_optimizer **out, float lr, flo
 
 /**
  * @brief New Adam optimizer (Kingma and Ba, bias-corrected).
+ * @param out   Receives the optimizer; NULL on failure.
+ * @param lr    Learning rate (> 0, finite).
  * @param beta1 In [0, 1); 0 is the Reptile paper's setting.
  * @param beta2 In [0, 1).
  * @param eps   > 0 (1e-8 usual).
@@ -53,6 +55,7 @@ REPTILE_API float reptile_optimizer_lr(const reptile_optimizer *opt);
 
 /**
  * @brief Choose the loss reduction and Keras' probability clipping.
+ * @param opt        The optimizer.
  * @param reduction  REPTILE_REDUCTION_SUM or REPTILE_REDUCTION_MEAN (default).
  * @param keras_clip Non-zero: clip probabilities to [1e-7, 1 - 1e-7] before
  *                   the log, as keras.losses does (default 0: exact).
