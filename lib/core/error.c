@@ -52,14 +52,22 @@ int rp_error(int code, const char *fmt, ...)
 
 int rp_error_wrap(int code, const char *fmt, ...)
 {
-    char prefix[RP_ERROR_MAX];
-    char old[RP_ERROR_MAX];
+    /* Build "prefix: old message", truncated to the buffer (deliberately). */
+    char out[RP_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    int n = vsnprintf(out, sizeof out, fmt, ap);
     va_end(ap);
-    memcpy(old, last_message, sizeof old);
-    snprintf(last_message, sizeof last_message, "%s: %s", prefix, old);
+    size_t used = n < 0 ? 0 : (size_t)n < sizeof out ? (size_t)n : sizeof out - 1;
+    static const char sep[] = ": ";
+    for (size_t i = 0; sep[i] && used < sizeof out - 1; ++i)
+        out[used++] = sep[i];
+    size_t old = strlen(last_message);
+    size_t room = sizeof out - 1 - used;
+    size_t take = old < room ? old : room;
+    memcpy(out + used, last_message, take);
+    out[used + take] = '\0';
+    memcpy(last_message, out, used + take + 1);
     last_code = code;
     return code;
 }
