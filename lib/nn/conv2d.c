@@ -80,13 +80,7 @@ void rp_conv2d_forward(const rp_conv2d_shape *s, const float *x, const float *w,
     const int K = s->k_h * s->k_w * s->in_c;
     const int N = s->out_c;
     rp_im2col(s, x, ws);
-    float beta = 0.0f;
-    if (bias) {
-        for (int m = 0; m < M; ++m)
-            memcpy(y + (size_t)m * N, bias, (size_t)N * sizeof *y);
-        beta = 1.0f;
-    }
-    rp_sgemm(0, 0, M, N, K, 1.0f, ws, K, w, N, beta, y, N);
+    rp_sgemm_bias(M, N, K, ws, K, w, N, bias, y, N);
 }
 
 void rp_conv2d_backward(const rp_conv2d_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw,

@@ -16,12 +16,14 @@ enum { MR = 6, NR = 64, KC = 128 };
  * C = alpha * acc + beta * C (C not read when beta == 0). a(r, k) is
  * a[r * rs + k * cs], so transposed A needs no packing. */
 static void kernel_6x64(int kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *bp,
-                        float *c, ptrdiff_t ldc, float alpha, float beta)
+                        float *c, ptrdiff_t ldc, float alpha, float beta, const float *bias64)
 {
     __m512 acc[MR][4];
-    for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < 4; ++j)
-            acc[r][j] = _mm512_setzero_ps();
+    for (int j = 0; j < 4; ++j) {
+        __m512 init = bias64 ? _mm512_load_ps(bias64 + 16 * j) : _mm512_setzero_ps();
+        for (int r = 0; r < MR; ++r)
+            acc[r][j] = init;
+    }
     for (int k = 0; k < kc; ++k) {
         const float *b = bp + (size_t)k * NR;
         __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
@@ -63,26 +65,34 @@ static void pack_b(int trans_b, const float *B, int ldb, int k0, int kc, int j0,
     }
 }
 
+/* bias (N floats, or NULL) is added once, in the first K block: callers
+ * pass alpha = 1 and beta = 0 with it. */
 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
                          const float *A, int lda, const float *B, int ldb, float beta, float *C,
-                         int ldc)
+                         int ldc, const float *bias)
 {
     _Alignas(64) float bp[KC * NR];
+    _Alignas(64) float bias64[NR];
     _Alignas(64) float tile[MR * NR];
     _Alignas(64) float apad[MR * KC];
     const ptrdiff_t rs = trans_a ? 1 : lda, cs = trans_a ? lda : 1;
     for (int j0 = 0; j0 < N; j0 += NR) {
         const int nr = N - j0 < NR ? N - j0 : NR;
+        if (bias) {
+            memset(bias64, 0, sizeof bias64);
+            memcpy(bias64, bias + j0, (size_t)nr * sizeof *bias64);
+        }
         for (int k0 = 0; k0 < K; k0 += KC) {
             const int kc = K - k0 < KC ? K - k0 : KC;
             const float b_eff = k0 == 0 ? beta : 1.0f;
+            const float *tile_bias = bias && k0 == 0 ? bias64 : NULL;
             pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
             for (int i0 = 0; i0 < M; i0 += MR) {
                 const int mr = M - i0 < MR ? M - i0 : MR;
                 const float *a = A + i0 * rs + k0 * cs;
                 float *c = C + (size_t)i0 * ldc + j0;
                 if (mr == MR && nr == NR) {
-                    kernel_6x64(kc, a, rs, cs, bp, c, ldc, alpha, b_eff);
+                    kernel_6x64(kc, a, rs, cs, bp, c, ldc, alpha, b_eff, tile_bias);
                     continue;
                 }
                 /* Edge tile: zero-padded copy of A's rows, C through a full tile. */
@@ -92,7 +102,7 @@ static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, float al
                         apad[r * KC + k] = a[r * rs + k * cs];
                 for (int r = 0; r < mr; ++r)
                     memcpy(tile + r * NR, c + (size_t)r * ldc, (size_t)nr * sizeof *tile);
-                kernel_6x64(kc, apad, KC, 1, bp, tile, NR, alpha, b_eff);
+                kernel_6x64(kc, apad, KC, 1, bp, tile, NR, alpha, b_eff, tile_bias);
                 for (int r = 0; r < mr; ++r)
                     memcpy(c + (size_t)r * ldc, tile + r * NR, (size_t)nr * sizeof *tile);
             }
@@ -146,10 +156,32 @@ void rp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
     pthread_once(&choose_once, choose);
 #if defined(__AVX512F__)
     if (use_native && K > 0) {
-        sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
         return;
     }
 #endif
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
                 M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void rp_sgemm_bias(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   const float *bias, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    pthread_once(&choose_once, choose);
+#if defined(__AVX512F__)
+    if (use_native && K > 0) {
+        sgemm_avx512(0, 0, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, bias);
+        return;
+    }
+#endif
+    float beta = 0.0f;
+    if (bias) {
+        for (int m = 0; m < M; ++m)
+            memcpy(C + (size_t)m * ldc, bias, (size_t)N * sizeof *C);
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
+                ldc);
 }

@@ -12,6 +12,12 @@
 void rp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
 
+/* C = A * B + bias (bias broadcast over rows, may be NULL), A M x K, B K x N,
+ * no transposes: the convolution forward. The AVX-512 path starts its
+ * accumulators at the bias instead of making an extra pass over C. */
+void rp_sgemm_bias(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   const float *bias, float *C, int ldc);
+
 /* Which path rp_sgemm takes: "openblas" or "avx512". */
 const char *rp_sgemm_path(void);
 
