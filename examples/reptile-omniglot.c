@@ -1,0 +1,770 @@
+/* reptile-omniglot: the Keras "Few-Shot learning with Reptile" tutorial,
+ * end to end, on libreptile.
+ *
+ * Loads Omniglot (background split = train, evaluation split = test),
+ * meta-trains the tutorial's network with a preset (keras-tutorial by
+ * default) and command-line overrides, prints the tutorial's
+ * "batch N: train=F test=F" lines, and optionally writes the learning curve
+ * as CSV and PNG, the sample and prediction pictures, and a final
+ * evaluation over many test tasks. See docs/examples.md. */
+#include <reptile/reptile.h>
+
+#include "cli.h"
+#include "plot.h"
+#include "progress.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_DATA "data/omniglot"
+#define DEFAULT_PRESET "keras-tutorial"
+#define SMOOTH_WINDOW 100
+#define CHECKPOINT_EVERY 100
+
+/* ---- command line --------------------------------------------------------- */
+
+typedef struct cli {
+    const char *preset, *data;
+    int meta_iters, eval_interval, ways, shots, train_shots, inner_iters, inner_batch;
+    int has_meta_iters, has_eval_interval, has_ways, has_shots, has_train_shots;
+    int has_inner_iters, has_inner_batch, has_lr, has_meta_step, has_seed, has_preset;
+    float lr, meta_step;
+    uint64_t seed;
+    int threads, final_eval;
+    const char *csv, *plot, *samples, *predictions, *checkpoint, *resume;
+    int keras_argmax, quiet;
+} cli;
+
+enum {
+    OPT_PRESET = 256, OPT_DATA, OPT_META_ITERS, OPT_EVAL_INTERVAL, OPT_WAYS, OPT_SHOTS,
+    OPT_TRAIN_SHOTS, OPT_INNER_ITERS, OPT_INNER_BATCH, OPT_LR, OPT_META_STEP, OPT_SEED,
+    OPT_THREADS, OPT_FINAL_EVAL, OPT_CSV, OPT_PLOT, OPT_SAMPLES, OPT_PREDICTIONS,
+    OPT_CHECKPOINT, OPT_RESUME, OPT_KERAS_ARGMAX, OPT_QUIET, OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+    {"preset", required_argument, NULL, OPT_PRESET},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"meta-iters", required_argument, NULL, OPT_META_ITERS},
+    {"eval-interval", required_argument, NULL, OPT_EVAL_INTERVAL},
+    {"ways", required_argument, NULL, OPT_WAYS},
+    {"shots", required_argument, NULL, OPT_SHOTS},
+    {"train-shots", required_argument, NULL, OPT_TRAIN_SHOTS},
+    {"inner-iters", required_argument, NULL, OPT_INNER_ITERS},
+    {"inner-batch", required_argument, NULL, OPT_INNER_BATCH},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"meta-step", required_argument, NULL, OPT_META_STEP},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"final-eval", required_argument, NULL, OPT_FINAL_EVAL},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"plot", required_argument, NULL, OPT_PLOT},
+    {"samples", required_argument, NULL, OPT_SAMPLES},
+    {"predictions", required_argument, NULL, OPT_PREDICTIONS},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"keras-argmax", no_argument, NULL, OPT_KERAS_ARGMAX},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *f)
+{
+    /* Defaults shown are the keras-tutorial preset's, read from the library. */
+    reptile_meta_options d;
+    int have = reptile_meta_options_preset(&d, REPTILE_META_OPTIONS_VERSION, DEFAULT_PRESET) == 0;
+    enum { ITERS, INTERVAL, WAYS, SHOTS, TSHOTS, IITERS, IBATCH, LR, STEP, SEED, NDEF };
+    char def[NDEF][32];
+    for (int i = 0; i < NDEF; i++)
+        snprintf(def[i], sizeof def[i], "the preset's");
+    if (have) {
+        snprintf(def[ITERS], sizeof def[ITERS], "%d", d.meta_iters);
+        snprintf(def[INTERVAL], sizeof def[INTERVAL], "%d", d.eval_interval);
+        snprintf(def[WAYS], sizeof def[WAYS], "%d", d.ways);
+        snprintf(def[SHOTS], sizeof def[SHOTS], "%d", d.eval_shots);
+        snprintf(def[TSHOTS], sizeof def[TSHOTS], "%d", d.train_shots);
+        snprintf(def[IITERS], sizeof def[IITERS], "%d", d.inner_iters);
+        snprintf(def[IBATCH], sizeof def[IBATCH], "%d", d.inner_batch);
+        snprintf(def[LR], sizeof def[LR], "%g", (double)d.lr);
+        snprintf(def[STEP], sizeof def[STEP], "%g", (double)d.meta_step);
+        snprintf(def[SEED], sizeof def[SEED], "%llu", (unsigned long long)d.seed);
+    } else {
+        reptile_error_clear();
+    }
+    fprintf(f,
+        "Usage: %s [OPTION]...\n"
+        "Meta-train the Keras Reptile tutorial's Omniglot classifier with libreptile.\n"
+        "\n"
+        "Experiment (defaults are the preset's; shown for keras-tutorial):\n"
+        "  --preset NAME        keras-tutorial (default), reference-tutorial,\n"
+        "                       paper-omniglot-5way, paper-omniglot-20way\n"
+        "  --data DIR           Omniglot folder holding images_background/ (train) and\n"
+        "                       images_evaluation/ (test) (default: %s)\n"
+        "  --meta-iters N       meta-iterations, also the meta-step annealing length\n"
+        "                       (default: %s); 0 = load the data, report times, exit\n"
+        "  --eval-interval N    evaluate one train and one test task every N\n"
+        "                       iterations, 0 = never (default: %s)\n"
+        "  --ways N             classes per task (default: %s)\n"
+        "  --shots N            support images per class in evaluation tasks (default: %s)\n"
+        "  --train-shots N      images per class in training tasks (default: %s)\n"
+        "  --inner-iters N      inner-loop length: epochs over a training task, or\n"
+        "                       steps with the paper presets (default: %s)\n"
+        "  --inner-batch N      inner-loop batch size (default: %s)\n"
+        "  --lr F               inner learning rate (default: %s)\n"
+        "  --meta-step F        initial meta step, annealed linearly (default: %s)\n"
+        "  --seed N             seed of every random stream (default: %s)\n"
+        "  --threads N          worker threads; results do not depend on it\n"
+        "                       (default: online CPUs, here %d)\n"
+        "  --keras-argmax       score evaluation tasks as the tutorial's code does\n"
+        "                       (argmax over the query axis) instead of per image\n"
+        "\n"
+        "Outputs:\n"
+        "  --final-eval N       after training, evaluate N test tasks (per-image argmax)\n"
+        "                       and print 'final: ...' (default: off)\n"
+        "  --csv FILE           learning curve: iteration,meta_step,train_acc,test_acc,\n"
+        "                       elapsed_s, one row per evaluated iteration\n"
+        "  --plot FILE.png      learning curve smoothed as the tutorial (Hamming, %d)\n"
+        "  --samples FILE.png   5x5 grid of training characters\n"
+        "  --predictions FILE.png  the query images of a test task after training,\n"
+        "                       titled 'Label : L, Prediction : P'\n"
+        "  --checkpoint FILE    save the training state there every 100 iterations and\n"
+        "                       at the end (atomically; a safetensors file that\n"
+        "                       --resume continues and reptile_model_load() reads)\n"
+        "  --resume FILE        continue the run saved in FILE to the end of its\n"
+        "                       schedule, with its settings (the experiment options\n"
+        "                       above, except --threads, cannot be given); an existing\n"
+        "                       --csv file keeps its rows up to the saved iteration\n"
+        "  --quiet              no progress and no 'batch' lines (the 'final:' and\n"
+        "                       'time:' lines are always printed)\n"
+        "  --help, --version\n"
+        "\n"
+        "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
+        ex_progname, DEFAULT_DATA, def[ITERS], def[INTERVAL], def[WAYS], def[SHOTS],
+        def[TSHOTS], def[IITERS], def[IBATCH], def[LR], def[STEP], def[SEED], ex_online_cpus(),
+        SMOOTH_WINDOW);
+}
+
+static int usage_error(void)
+{
+    fprintf(stderr, "Try '%s --help' for more information.\n", ex_progname);
+    return EX_USAGE;
+}
+
+/* Returns -1 to continue, or an exit status. */
+static int parse_cli(int argc, char **argv, cli *c)
+{
+    memset(c, 0, sizeof *c);
+    c->preset = DEFAULT_PRESET;
+    c->data = DEFAULT_DATA;
+    c->threads = ex_online_cpus();
+    int opt, bad = 0;
+    opterr = 0;
+    /* Leading ':' makes a missing value return ':' rather than '?'. */
+    while ((opt = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+        const char *name = NULL;
+        for (const struct option *o = long_options; o->name; o++)
+            if (o->val == opt)
+                name = o->name;
+        char optname[40];
+        snprintf(optname, sizeof optname, "--%s", name ? name : "?");
+        switch (opt) {
+        case OPT_PRESET:
+            c->preset = optarg;
+            c->has_preset = 1;
+            break;
+        case OPT_DATA: c->data = optarg; break;
+        case OPT_META_ITERS:
+            bad |= ex_parse_int(optname, optarg, 0, 100000000, &c->meta_iters);
+            c->has_meta_iters = 1;
+            break;
+        case OPT_EVAL_INTERVAL:
+            bad |= ex_parse_int(optname, optarg, 0, 100000000, &c->eval_interval);
+            c->has_eval_interval = 1;
+            break;
+        case OPT_WAYS:
+            bad |= ex_parse_int(optname, optarg, 2, 10000, &c->ways);
+            c->has_ways = 1;
+            break;
+        case OPT_SHOTS:
+            bad |= ex_parse_int(optname, optarg, 1, 10000, &c->shots);
+            c->has_shots = 1;
+            break;
+        case OPT_TRAIN_SHOTS:
+            bad |= ex_parse_int(optname, optarg, 1, 10000, &c->train_shots);
+            c->has_train_shots = 1;
+            break;
+        case OPT_INNER_ITERS:
+            bad |= ex_parse_int(optname, optarg, 1, 1000000, &c->inner_iters);
+            c->has_inner_iters = 1;
+            break;
+        case OPT_INNER_BATCH:
+            bad |= ex_parse_int(optname, optarg, 1, 1000000, &c->inner_batch);
+            c->has_inner_batch = 1;
+            break;
+        case OPT_LR:
+            bad |= ex_parse_float(optname, optarg, 0.0, 1, 1e6, &c->lr);
+            c->has_lr = 1;
+            break;
+        case OPT_META_STEP:
+            bad |= ex_parse_float(optname, optarg, 0.0, 1, 1e6, &c->meta_step);
+            c->has_meta_step = 1;
+            break;
+        case OPT_SEED:
+            bad |= ex_parse_u64(optname, optarg, &c->seed);
+            c->has_seed = 1;
+            break;
+        case OPT_THREADS: bad |= ex_parse_int(optname, optarg, 1, 1024, &c->threads); break;
+        case OPT_FINAL_EVAL:
+            bad |= ex_parse_int(optname, optarg, 1, 100000000, &c->final_eval);
+            break;
+        case OPT_CSV: c->csv = optarg; break;
+        case OPT_PLOT: c->plot = optarg; break;
+        case OPT_SAMPLES: c->samples = optarg; break;
+        case OPT_PREDICTIONS: c->predictions = optarg; break;
+        case OPT_CHECKPOINT: c->checkpoint = optarg; break;
+        case OPT_RESUME: c->resume = optarg; break;
+        case OPT_KERAS_ARGMAX: c->keras_argmax = 1; break;
+        case OPT_QUIET: c->quiet = 1; break;
+        case OPT_HELP: usage(stdout); return EX_OK;
+        case OPT_VERSION:
+            printf("reptile-omniglot (libreptile %s, built against %s)\n",
+                   reptile_version_string(), REPTILE_VERSION_STRING);
+            return EX_OK;
+        case ':':
+            ex_error("option '%s' needs a value", argv[optind - 1]);
+            return usage_error();
+        default:
+            if (optopt)
+                ex_error("unknown option '-%c'", optopt);
+            else
+                ex_error("unknown option '%s'", argv[optind - 1]);
+            return usage_error();
+        }
+        if (bad)
+            return usage_error();
+    }
+    if (optind < argc) {
+        ex_error("unexpected argument '%s' (all settings are --options)", argv[optind]);
+        return usage_error();
+    }
+    return -1;
+}
+
+/* ---- recording the run ------------------------------------------------------ */
+
+typedef struct run {
+    ex_progress progress;
+    FILE *csv;
+    const char *csv_path;
+    reptile_meta *meta;
+    const char *checkpoint;  /* saved every CHECKPOINT_EVERY iterations */
+    int checkpoint_failed;
+    double elapsed_offset;   /* CSV elapsed_s of the run resumed */
+    int quiet;
+    int start_iter;          /* meta-iterations done before this run */
+    size_t n, cap;           /* evaluated iterations recorded */
+    double *train, *test;
+    int failed_write, oom;
+} run;
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static int record(run *r, double train_acc, double test_acc)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 1024;
+        double *a = realloc(r->train, cap * sizeof *a);
+        if (!a)
+            return -1;
+        r->train = a;
+        double *b = realloc(r->test, cap * sizeof *b);
+        if (!b)
+            return -1;
+        r->test = b;
+        r->cap = cap;
+    }
+    r->train[r->n] = train_acc;
+    r->test[r->n] = test_acc;
+    r->n++;
+    return 0;
+}
+
+static int on_progress(const reptile_progress *p, void *user)
+{
+    run *r = user;
+    /* The tutorial's meta_iter: 0-based index of the iteration just done
+     * (p->iteration counts all iterations done, 1-based). */
+    int meta_iter = p->iteration - 1;
+    if (p->evaluated) {
+        if (!r->oom && record(r, p->train_accuracy, p->test_accuracy) != 0)
+            r->oom = 1;
+        if (r->csv && !r->failed_write &&
+            (fprintf(r->csv, "%d,%.9g,%f,%f,%.3f\n", meta_iter, (double)p->meta_step,
+                     (double)p->train_accuracy, (double)p->test_accuracy,
+                     r->elapsed_offset + p->elapsed_s) < 0 ||
+             fflush(r->csv) != 0)) /* readable while training runs */
+            r->failed_write = 1;
+        if (!r->quiet && meta_iter % 100 == 0) {
+            ex_progress_clear(&r->progress);
+            printf("batch %d: train=%f test=%f\n", meta_iter, (double)p->train_accuracy,
+                   (double)p->test_accuracy);
+            fflush(stdout);
+        }
+    }
+    ex_progress_update(&r->progress, p->iteration - r->start_iter, p->evaluated,
+                       p->train_accuracy, p->test_accuracy);
+    if (r->checkpoint && p->iteration % CHECKPOINT_EVERY == 0 && p->iteration < p->total &&
+        reptile_meta_save(r->meta, r->checkpoint) != 0) {
+        ex_progress_clear(&r->progress);
+        ex_error("--checkpoint: saving at iteration %d failed: %s", p->iteration,
+                 reptile_error_last());
+        r->checkpoint_failed = 1;
+        return 1;
+    }
+    return g_stop ? 1 : 0;
+}
+
+/* Resuming with --csv: keep the rows of the earlier run(s) up to the saved
+ * iteration (later ones are run again), record them for the plot and
+ * rewrite the file with them. A missing or empty file starts afresh. */
+static int csv_resume(run *r, const char *path, int start_iter)
+{
+    static const char header[] = "iteration,meta_step,train_acc,test_acc,elapsed_s\n";
+    FILE *in = fopen(path, "r");
+    char *kept = NULL;
+    size_t kept_len = 0;
+    if (in) {
+        char line[512];
+        int lineno = 0;
+        while (fgets(line, sizeof line, in)) {
+            lineno++;
+            if (lineno == 1) {
+                if (strcmp(line, header) != 0) {
+                    ex_error("--csv: '%s' is not a reptile-omniglot learning curve (its first "
+                             "line differs); refusing to overwrite it when resuming",
+                             path);
+                    fclose(in);
+                    return -1;
+                }
+                continue;
+            }
+            int it;
+            double step, tr, te, el;
+            if (sscanf(line, "%d,%lf,%lf,%lf,%lf", &it, &step, &tr, &te, &el) != 5) {
+                ex_error("--csv: %s:%d: cannot parse '%.*s'", path, lineno,
+                         (int)strcspn(line, "\n"), line);
+                fclose(in);
+                free(kept);
+                return -1;
+            }
+            if (it >= start_iter)
+                continue;
+            size_t n = strlen(line);
+            char *k = realloc(kept, kept_len + n + 1);
+            if (!k || record(r, tr, te) != 0) {
+                free(k ? k : kept);
+                fclose(in);
+                ex_error("--csv: out of memory");
+                return -1;
+            }
+            kept = k;
+            memcpy(kept + kept_len, line, n + 1);
+            kept_len += n;
+            r->elapsed_offset = el;
+        }
+        fclose(in);
+    }
+    r->csv = fopen(path, "w");
+    if (!r->csv || fputs(header, r->csv) < 0 ||
+        (kept_len && fwrite(kept, 1, kept_len, r->csv) != kept_len) || fflush(r->csv) != 0) {
+        ex_error("--csv: cannot write '%s'", path);
+        free(kept);
+        return -1;
+    }
+    free(kept);
+    return 0;
+}
+
+/* ---- pictures ----------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* The tutorial's 5x5 figure: five random training characters (rows), five
+ * random drawings of each, "Class : N" over the middle column. */
+static int draw_samples(const char *path, const reptile_dataset *train, uint64_t seed)
+{
+    int h, w, c;
+    reptile_dataset_image_shape(train, &h, &w, &c);
+    size_t per = (size_t)h * (size_t)w * (size_t)c;
+    float *images = malloc(25 * per * sizeof *images);
+    char titles_buf[5][48];
+    const char *titles[25] = {NULL};
+    if (!images) {
+        ex_error("--samples: out of memory");
+        return -1;
+    }
+    uint64_t state = seed ^ 0x73616d706c6573ull; /* "samples" */
+    int n_classes = reptile_dataset_num_classes(train);
+    for (int row = 0; row < 5; row++) {
+        int cls = (int)(splitmix64(&state) % (uint64_t)n_classes);
+        int size = reptile_dataset_class_size(train, cls);
+        for (int col = 0; col < 5; col++) {
+            int i = (int)(splitmix64(&state) % (uint64_t)(size > 0 ? size : 1));
+            if (reptile_dataset_get_image(train, cls, i, images + (size_t)(row * 5 + col) * per)) {
+                ex_error("--samples: %s", reptile_error_last());
+                free(images);
+                return -1;
+            }
+        }
+        snprintf(titles_buf[row], sizeof titles_buf[row], "Class : %d", cls);
+        titles[row * 5 + 2] = titles_buf[row];
+    }
+    char err[256];
+    int rc = ex_plot_images(path, images, 25, 5, h, w, c, 4, titles, err, sizeof err);
+    if (rc)
+        ex_error("--samples: %s", err);
+    free(images);
+    return rc;
+}
+
+/* The tutorial's last figure: a test task after training, its query images
+ * titled with label and (per-image) prediction. */
+static int draw_predictions(const char *path, reptile_meta *meta, const reptile_dataset *test,
+                            int ways, uint64_t task)
+{
+    int h, w, c;
+    reptile_dataset_image_shape(test, &h, &w, &c);
+    size_t per = (size_t)h * (size_t)w * (size_t)c;
+    float *images = malloc((size_t)ways * per * sizeof *images);
+    int32_t *labels = malloc((size_t)ways * sizeof *labels);
+    int32_t *preds = malloc((size_t)ways * sizeof *preds);
+    int rc = -1;
+    if (!images || !labels || !preds) {
+        ex_error("--predictions: out of memory");
+        goto out;
+    }
+    float acc;
+    if (reptile_meta_evaluate_task(meta, test, task, &acc, labels, preds, images) != 0) {
+        ex_error("--predictions: evaluating a test task failed: %s", reptile_error_last());
+        goto out;
+    }
+    int shown = ways < 5 ? ways : 5;
+    char titles_buf[5][64];
+    const char *titles[5];
+    for (int i = 0; i < shown; i++) {
+        snprintf(titles_buf[i], sizeof titles_buf[i], "Label : %d, Prediction : %d",
+                 (int)labels[i], (int)preds[i]);
+        titles[i] = titles_buf[i];
+    }
+    char err[256];
+    rc = ex_plot_images(path, images, shown, shown, h, w, c, 5, titles, err, sizeof err);
+    if (rc)
+        ex_error("--predictions: %s", err);
+out:
+    free(images);
+    free(labels);
+    free(preds);
+    return rc;
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static int lib_fail(const char *what)
+{
+    ex_error("%s: %s", what, reptile_error_last());
+    return EX_FAILURE;
+}
+
+static void print_time(double load_s, double train_s, double t_start)
+{
+    printf("time: load_s=%.3f train_s=%.3f total_s=%.3f peak_rss_mb=%.1f\n", load_s, train_s,
+           ex_now() - t_start, ex_peak_rss_mb());
+    fflush(stdout);
+}
+
+static const char fetch_hint[] =
+    "run scripts/fetch-omniglot to download it, or pass --data DIR";
+
+int main(int argc, char **argv)
+{
+    double t_start = ex_now();
+    ex_progname = "reptile-omniglot";
+    cli c;
+    int status = parse_cli(argc, argv, &c);
+    if (status >= 0)
+        return status;
+
+    /* Options that cannot be served, before any work. */
+    const char *picture_opt = c.plot ? "--plot" : c.samples ? "--samples"
+                                                : c.predictions ? "--predictions" : NULL;
+    if (picture_opt && !ex_plot_available()) {
+        ex_error("%s: this reptile-omniglot was built without cairo and cannot draw PNG "
+                 "pictures (install libcairo2-dev and rebuild)",
+                 picture_opt);
+        return EX_USAGE;
+    }
+
+    /* Options: preset, then the command line's overrides; or those of the
+     * run to resume. */
+    reptile_meta_options opts;
+    if (c.resume) {
+        const char *clash = c.has_preset          ? "--preset"
+                            : c.has_meta_iters    ? "--meta-iters"
+                            : c.has_eval_interval ? "--eval-interval"
+                            : c.has_ways          ? "--ways"
+                            : c.has_shots         ? "--shots"
+                            : c.has_train_shots   ? "--train-shots"
+                            : c.has_inner_iters   ? "--inner-iters"
+                            : c.has_inner_batch   ? "--inner-batch"
+                            : c.has_lr            ? "--lr"
+                            : c.has_meta_step     ? "--meta-step"
+                            : c.has_seed          ? "--seed"
+                            : c.keras_argmax      ? "--keras-argmax"
+                                                  : NULL;
+        if (clash) {
+            ex_error("%s cannot be combined with --resume: a resumed run keeps the settings "
+                     "saved in '%s'",
+                     clash, c.resume);
+            return usage_error();
+        }
+        if (reptile_meta_load_options(&opts, c.resume) != 0) {
+            ex_error("--resume: %s", reptile_error_last());
+            return EX_FAILURE;
+        }
+        opts.threads = c.threads;
+    } else if (reptile_meta_options_preset(&opts, REPTILE_META_OPTIONS_VERSION, c.preset) != 0) {
+        ex_error("--preset: %s", reptile_error_last());
+        return usage_error();
+    }
+    if (c.has_meta_iters && c.meta_iters > 0)
+        opts.meta_iters = c.meta_iters;
+    if (c.has_eval_interval)
+        opts.eval_interval = c.eval_interval;
+    if (c.has_ways)
+        opts.ways = c.ways;
+    if (c.has_shots)
+        opts.eval_shots = c.shots;
+    if (c.has_train_shots)
+        opts.train_shots = c.train_shots;
+    if (c.has_inner_iters)
+        opts.inner_iters = c.inner_iters;
+    if (c.has_inner_batch)
+        opts.inner_batch = c.inner_batch;
+    if (c.has_lr)
+        opts.lr = c.lr;
+    if (c.has_meta_step)
+        opts.meta_step = c.meta_step;
+    if (c.has_meta_step && opts.meta_step_final > opts.meta_step)
+        opts.meta_step_final = opts.meta_step;
+    if (c.has_seed)
+        opts.seed = c.seed;
+    if (c.keras_argmax)
+        opts.keras_argmax = 1;
+    if (!c.resume)
+        opts.threads = c.threads;
+    if (reptile_meta_options_validate(&opts) != 0) {
+        ex_error("invalid settings: %s", reptile_error_last());
+        return usage_error();
+    }
+    int iterations = c.has_meta_iters ? c.meta_iters : opts.meta_iters;
+    if (c.plot && opts.eval_interval == 0) {
+        ex_error("--plot: nothing to plot with --eval-interval 0");
+        return usage_error();
+    }
+
+    /* Outputs must be writable before hours of training. */
+    const char *out_opt[] = {"--csv", "--plot", "--samples", "--predictions", "--checkpoint"};
+    const char *out_path[] = {c.csv, c.plot, c.samples, c.predictions, c.checkpoint};
+    for (int i = 0; i < 5; i++)
+        if (out_path[i] && ex_check_writable(out_opt[i], out_path[i]) != 0)
+            return EX_FAILURE;
+
+    /* Data. */
+    char split_dir[4096];
+    if (!ex_is_dir(c.data)) {
+        ex_error("Omniglot data folder '%s' not found: %s", c.data, fetch_hint);
+        return EX_FAILURE;
+    }
+    static const char *const split_folder[2] = {"images_background", "images_evaluation"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(split_dir, sizeof split_dir, "%s/%s", c.data, split_folder[i]);
+        if (!ex_is_dir(split_dir)) {
+            ex_error("'%s' has no %s/ folder: %s", c.data, split_folder[i], fetch_hint);
+            return EX_FAILURE;
+        }
+    }
+    reptile_image_options img;
+    reptile_image_options_init(&img, REPTILE_IMAGE_OPTIONS_VERSION);
+    img.threads = c.threads;
+    reptile_dataset *train = NULL, *test = NULL;
+    reptile_model *model = NULL;
+    reptile_meta *meta = NULL;
+    run r;
+    memset(&r, 0, sizeof r);
+    status = EX_FAILURE;
+    double load_s = 0.0, train_s = 0.0;
+
+    double t = ex_now();
+    if (reptile_dataset_open_omniglot(&train, c.data, "background", &img) != 0 ||
+        reptile_dataset_open_omniglot(&test, c.data, "evaluation", &img) != 0) {
+        int code = reptile_error_last_code();
+        ex_error("loading Omniglot from '%s': %s", c.data, reptile_error_last());
+        if (code == REPTILE_ENOTFOUND || code == REPTILE_EDATA)
+            ex_error("%s", fetch_hint);
+        goto out;
+    }
+    load_s = ex_now() - t;
+    if (!c.quiet)
+        fprintf(stderr, "%s: loaded %d train and %d test characters (%d + %d images) in %.1f s\n",
+                ex_progname, reptile_dataset_num_classes(train), reptile_dataset_num_classes(test),
+                reptile_dataset_num_images(train), reptile_dataset_num_images(test), load_s);
+
+    if (iterations == 0) {
+        print_time(load_s, 0.0, t_start);
+        status = EX_OK;
+        goto out;
+    }
+
+    if (c.resume ? reptile_model_load(&model, c.resume) != 0
+                 : reptile_model_new_omniglot(&model, opts.ways, opts.seed) != 0) {
+        lib_fail(c.resume ? "--resume: loading the model" : "building the network");
+        goto out;
+    }
+    opts.progress = on_progress;
+    opts.progress_user = &r;
+    if (reptile_meta_new(&meta, model, &opts) != 0) {
+        lib_fail("creating the meta-learner");
+        goto out;
+    }
+    if (c.resume) {
+        if (reptile_meta_resume(meta, c.resume) != 0) {
+            lib_fail("--resume");
+            goto out;
+        }
+        iterations = opts.meta_iters - reptile_meta_iteration(meta);
+        if (iterations < 0)
+            iterations = 0;
+        if (!c.quiet)
+            fprintf(stderr, "%s: resuming '%s' at iteration %d of %d\n", ex_progname, c.resume,
+                    reptile_meta_iteration(meta), opts.meta_iters);
+    }
+    r.meta = meta;
+    r.checkpoint = c.checkpoint;
+    r.quiet = c.quiet;
+    r.start_iter = reptile_meta_iteration(meta);
+
+    if (c.samples && draw_samples(c.samples, train, opts.seed) != 0)
+        goto out;
+    if (c.csv && csv_resume(&r, c.csv, r.start_iter) != 0)
+        goto out;
+    r.csv_path = c.csv;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if (!c.quiet)
+        fprintf(stderr, "%s: %s %s, %d-way, %d iterations, %d thread%s\n", ex_progname,
+                c.resume ? "resumed" : "preset", c.resume ? c.resume : c.preset, opts.ways,
+                iterations, opts.threads, opts.threads == 1 ? "" : "s");
+    ex_progress_start(&r.progress, c.quiet, iterations);
+    t = ex_now();
+    int rc = reptile_meta_train(meta, train, test, iterations);
+    train_s = ex_now() - t;
+    int done = reptile_meta_iteration(meta) - r.start_iter;
+    ex_progress_finish(&r.progress, done);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+
+    int failed = 0;
+    if (r.checkpoint_failed) {
+        failed = 1; /* reported by the callback */
+    } else if (rc != 0) {
+        ex_error("meta-training stopped after %d of %d iterations: %s", done, iterations,
+                 reptile_error_last());
+        failed = 1;
+    } else if (g_stop && done < iterations) {
+        ex_error("interrupted after %d of %d iterations; writing what there is", done,
+                 iterations);
+        failed = 1;
+    }
+    if (r.csv) {
+        if (fclose(r.csv) != 0 || r.failed_write) {
+            ex_error("--csv: writing '%s' failed", c.csv);
+            failed = 1;
+        }
+        r.csv = NULL;
+    }
+    if (r.oom) {
+        ex_error("out of memory recording the learning curve");
+        failed = 1;
+    }
+    if (c.plot && !r.oom) {
+        char err[256], title[128];
+        snprintf(title, sizeof title, "Reptile on Omniglot, %d-way %d-shot (%s)", opts.ways,
+                 opts.eval_shots, c.resume ? "resumed run" : c.preset);
+        if (ex_plot_curve(c.plot, r.train, r.test, r.n, SMOOTH_WINDOW, title, err, sizeof err)) {
+            ex_error("--plot: %s", err);
+            failed = 1;
+        }
+    }
+    if (c.checkpoint && rc == 0 && !r.checkpoint_failed) {
+        if (reptile_meta_save(meta, c.checkpoint) != 0) {
+            lib_fail("--checkpoint");
+            failed = 1;
+        } else if (!c.quiet) {
+            fprintf(stderr, "%s: saved the training state at iteration %d to '%s'\n",
+                    ex_progname, reptile_meta_iteration(meta), c.checkpoint);
+        }
+    }
+    if (c.predictions &&
+        draw_predictions(c.predictions, meta, test, opts.ways,
+                         (uint64_t)reptile_meta_iteration(meta)) != 0)
+        failed = 1;
+
+    if (c.final_eval > 0 && rc == 0 && !g_stop && !r.checkpoint_failed) {
+        double mean = 0.0, ci95 = 0.0;
+        if (!c.quiet)
+            fprintf(stderr, "%s: evaluating %d test tasks\n", ex_progname, c.final_eval);
+        if (reptile_meta_evaluate(meta, test, c.final_eval, 0, 0, &mean, &ci95) != 0) {
+            lib_fail("final evaluation");
+            failed = 1;
+        } else {
+            printf("final: episodes=%d ways=%d shots=%d accuracy=%f ci95=%f\n", c.final_eval,
+                   opts.ways, opts.eval_shots, mean, ci95);
+        }
+    }
+    print_time(load_s, train_s, t_start);
+    status = failed ? EX_FAILURE : EX_OK;
+
+out:
+    if (r.csv)
+        fclose(r.csv);
+    free(r.train);
+    free(r.test);
+    reptile_meta_free(meta);
+    reptile_model_free(model);
+    reptile_dataset_free(train);
+    reptile_dataset_free(test);
+    return status;
+}
