@@ -113,7 +113,10 @@ typedef struct reptile_meta_options {
     int eval_interval;      /**< reptile_meta_train(): evaluate every this many iterations (0 = never). */
 
     uint64_t seed;          /**< Seed of every random stream. */
-    int threads;            /**< Worker threads (>= 1). Results do not depend on it. */
+    int threads;            /**< Worker threads (>= 1). Results do not depend on it. With more than one,
+                                 reptile_meta_new() sets OpenBLAS to one thread (process-wide): the
+                                 library's threads split the work, and OpenBLAS threads on top would
+                                 oversubscribe the cores. */
 
     reptile_progress_fn progress; /**< Optional progress callback. */
     void *progress_user;          /**< Passed to progress. */

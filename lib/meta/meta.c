@@ -5,6 +5,12 @@
 #include "core/error_internal.h"
 #include "core/finite.h"
 
+#include "rp_config.h"
+
+#if RP_HAVE_OPENBLAS_THREADS
+void openblas_set_num_threads(int num_threads);
+#endif
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +167,11 @@ int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_met
         return rc;
     }
     rp_model_set_pool(meta->slots[0].model, meta->pool);
+#if RP_HAVE_OPENBLAS_THREADS
+    /* Our threads split batches and tasks; BLAS threads would oversubscribe. */
+    if (opts->threads > 1)
+        openblas_set_num_threads(1);
+#endif
     *out = meta;
     return 0;
 }
