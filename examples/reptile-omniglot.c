@@ -33,7 +33,7 @@ typedef struct cli {
     int has_inner_iters, has_inner_batch, has_lr, has_meta_step, has_seed, has_preset;
     float lr, meta_step;
     uint64_t seed;
-    int threads, final_eval;
+    int threads, final_eval, stop_after;
     const char *csv, *plot, *samples, *predictions, *checkpoint, *resume;
     int keras_argmax, quiet;
 } cli;
@@ -42,7 +42,7 @@ enum {
     OPT_PRESET = 256, OPT_DATA, OPT_META_ITERS, OPT_EVAL_INTERVAL, OPT_WAYS, OPT_SHOTS,
     OPT_TRAIN_SHOTS, OPT_INNER_ITERS, OPT_INNER_BATCH, OPT_LR, OPT_META_STEP, OPT_SEED,
     OPT_THREADS, OPT_FINAL_EVAL, OPT_CSV, OPT_PLOT, OPT_SAMPLES, OPT_PREDICTIONS,
-    OPT_CHECKPOINT, OPT_RESUME, OPT_KERAS_ARGMAX, OPT_QUIET, OPT_HELP, OPT_VERSION
+    OPT_CHECKPOINT, OPT_RESUME, OPT_STOP_AFTER, OPT_KERAS_ARGMAX, OPT_QUIET, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -66,6 +66,7 @@ static const struct option long_options[] = {
     {"predictions", required_argument, NULL, OPT_PREDICTIONS},
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"resume", required_argument, NULL, OPT_RESUME},
+    {"stop-after", required_argument, NULL, OPT_STOP_AFTER},
     {"keras-argmax", no_argument, NULL, OPT_KERAS_ARGMAX},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, OPT_HELP},
@@ -137,8 +138,13 @@ static void usage(FILE *f)
         "                       --resume continues and reptile_model_load() reads)\n"
         "  --resume FILE        continue the run saved in FILE to the end of its\n"
         "                       schedule, with its settings (the experiment options\n"
-        "                       above, except --threads, cannot be given); an existing\n"
+        "                       above cannot be given, except --threads and a\n"
+        "                       --meta-iters equal to the saved schedule); an existing\n"
         "                       --csv file keeps its rows up to the saved iteration\n"
+        "  --stop-after K       end the run after iteration K of --meta-iters (as an\n"
+        "                       interruption would: schedule unchanged, checkpoint\n"
+        "                       saved, no final evaluation), to be continued with\n"
+        "                       --resume\n"
         "  --quiet              no progress and no 'batch' lines (the 'final:' and\n"
         "                       'time:' lines are always printed)\n"
         "  --help, --version\n"
@@ -228,6 +234,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         case OPT_PREDICTIONS: c->predictions = optarg; break;
         case OPT_CHECKPOINT: c->checkpoint = optarg; break;
         case OPT_RESUME: c->resume = optarg; break;
+        case OPT_STOP_AFTER: bad |= ex_parse_int(optname, optarg, 1, 100000000, &c->stop_after); break;
         case OPT_KERAS_ARGMAX: c->keras_argmax = 1; break;
         case OPT_QUIET: c->quiet = 1; break;
         case OPT_HELP: usage(stdout); return EX_OK;
@@ -263,6 +270,8 @@ typedef struct run {
     const char *csv_path;
     reptile_meta *meta;
     const char *checkpoint;  /* saved every CHECKPOINT_EVERY iterations */
+    int stop_after;          /* end after this iteration (0 = never) */
+    int stopped;             /* ended by stop_after */
     int checkpoint_failed;
     double elapsed_offset;   /* CSV elapsed_s of the run resumed */
     int quiet;
@@ -330,6 +339,10 @@ static int on_progress(const reptile_progress *p, void *user)
         ex_error("--checkpoint: saving at iteration %d failed: %s", p->iteration,
                  reptile_error_last());
         r->checkpoint_failed = 1;
+        return 1;
+    }
+    if (r->stop_after > 0 && p->iteration >= r->stop_after && p->iteration < p->total) {
+        r->stopped = 1;
         return 1;
     }
     return g_stop ? 1 : 0;
@@ -526,7 +539,6 @@ int main(int argc, char **argv)
     reptile_meta_options opts;
     if (c.resume) {
         const char *clash = c.has_preset          ? "--preset"
-                            : c.has_meta_iters    ? "--meta-iters"
                             : c.has_eval_interval ? "--eval-interval"
                             : c.has_ways          ? "--ways"
                             : c.has_shots         ? "--shots"
@@ -549,6 +561,13 @@ int main(int argc, char **argv)
             return EX_FAILURE;
         }
         opts.threads = c.threads;
+        /* --meta-iters may restate the saved schedule (the same command line
+         * then starts and continues a run), never change it. */
+        if (c.has_meta_iters && c.meta_iters != opts.meta_iters) {
+            ex_error("--meta-iters %d differs from the %d iterations of the run saved in '%s'",
+                     c.meta_iters, opts.meta_iters, c.resume);
+            return usage_error();
+        }
     } else if (reptile_meta_options_preset(&opts, REPTILE_META_OPTIONS_VERSION, c.preset) != 0) {
         ex_error("--preset: %s", reptile_error_last());
         return usage_error();
@@ -584,6 +603,10 @@ int main(int argc, char **argv)
         return usage_error();
     }
     int iterations = c.has_meta_iters ? c.meta_iters : opts.meta_iters;
+    if (c.stop_after > 0 && !c.checkpoint) {
+        ex_error("--stop-after needs --checkpoint FILE to save the state to continue from");
+        return usage_error();
+    }
     if (c.plot && opts.eval_interval == 0) {
         ex_error("--plot: nothing to plot with --eval-interval 0");
         return usage_error();
@@ -667,6 +690,7 @@ int main(int argc, char **argv)
     }
     r.meta = meta;
     r.checkpoint = c.checkpoint;
+    r.stop_after = c.stop_after;
     r.quiet = c.quiet;
     r.start_iter = reptile_meta_iteration(meta);
 
@@ -703,6 +727,10 @@ int main(int argc, char **argv)
         ex_error("meta-training stopped after %d of %d iterations: %s", done, iterations,
                  reptile_error_last());
         failed = 1;
+    } else if (r.stopped) {
+        if (!c.quiet)
+            fprintf(stderr, "%s: stopped after iteration %d of %d (--stop-after)\n", ex_progname,
+                    reptile_meta_iteration(meta), opts.meta_iters);
     } else if (g_stop && done < iterations) {
         ex_error("interrupted after %d of %d iterations; writing what there is", done,
                  iterations);
@@ -742,7 +770,7 @@ int main(int argc, char **argv)
                          (uint64_t)reptile_meta_iteration(meta)) != 0)
         failed = 1;
 
-    if (c.final_eval > 0 && rc == 0 && !g_stop && !r.checkpoint_failed) {
+    if (c.final_eval > 0 && rc == 0 && !g_stop && !r.stopped && !r.checkpoint_failed) {
         double mean = 0.0, ci95 = 0.0;
         if (!c.quiet)
             fprintf(stderr, "%s: evaluating %d test tasks\n", ex_progname, c.final_eval);
