@@ -5,52 +5,18 @@
 #define RP_MPI_TEST_COMMON_H
 
 #include <reptile/reptile.h>
+#include "synthetic.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { T_SIDE = 8, T_CLASSES = 40, T_PER_CLASS = 12 };
+enum { T_SIDE = RP_SYN_SIDE };
 
-static inline uint64_t t_splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static inline float t_uniform(uint64_t *state)
-{
-    return (float)(t_splitmix64(state) >> 40) * (1.0f / 16777216.0f);
-}
-
-/* Classes are random binary 8x8 prototypes; images flip ~8% of pixels. */
 static inline reptile_dataset *t_synthetic_set(uint64_t seed)
 {
-    static float images[T_CLASSES * T_PER_CLASS * T_SIDE * T_SIDE];
-    static int32_t labels[T_CLASSES * T_PER_CLASS];
-    uint64_t state = seed;
-    for (int c = 0; c < T_CLASSES; ++c) {
-        float proto[T_SIDE * T_SIDE];
-        for (int p = 0; p < T_SIDE * T_SIDE; ++p)
-            proto[p] = t_uniform(&state) < 0.5f ? 0.0f : 1.0f;
-        for (int i = 0; i < T_PER_CLASS; ++i) {
-            int idx = c * T_PER_CLASS + i;
-            labels[idx] = c;
-            for (int p = 0; p < T_SIDE * T_SIDE; ++p) {
-                float v = proto[p];
-                if (t_uniform(&state) < 0.08f)
-                    v = 1.0f - v;
-                images[(size_t)idx * T_SIDE * T_SIDE + p] = v;
-            }
-        }
-    }
-    reptile_dataset *ds = NULL;
-    if (reptile_dataset_from_memory(&ds, images, labels, T_CLASSES * T_PER_CLASS, T_SIDE, T_SIDE,
-                                    1) != 0) {
+    reptile_dataset *ds = rp_test_synthetic_set(seed, 1.0f);
+    if (!ds)
         fprintf(stderr, "synthetic data set: %s\n", reptile_error_last());
-        return NULL;
-    }
     return ds;
 }
 

@@ -3,6 +3,7 @@
  * files with a message saying what is wrong, and atomic writes (injected
  * failures and a writer killed mid-way leave the previous file intact). */
 #include "testutil.h"
+#include "synthetic.h"
 #include "core/atomic_file.h"
 #include "core/rng.h"
 #include "core/safetensors.h"
@@ -23,7 +24,7 @@
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-enum { SIDE = 8, CLASSES = 40, PER_CLASS = 12 };
+enum { SIDE = RP_SYN_SIDE };
 
 static char tmpdir[256];
 
@@ -99,31 +100,10 @@ static void random_fill(float *x, size_t n, uint64_t seed)
         x[i] = rp_rng_float(&rng);
 }
 
-/* Classes are random binary 8x8 prototypes; images flip ~8% of pixels. */
 static reptile_dataset *synthetic_set(uint64_t seed)
 {
-    static float images[CLASSES * PER_CLASS * SIDE * SIDE];
-    static int32_t labels[CLASSES * PER_CLASS];
-    rp_rng rng;
-    rp_rng_init(&rng, seed, 7, 7);
-    for (int c = 0; c < CLASSES; ++c) {
-        float proto[SIDE * SIDE];
-        for (int p = 0; p < SIDE * SIDE; ++p)
-            proto[p] = rp_rng_float(&rng) < 0.5f ? 0.0f : 1.0f;
-        for (int i = 0; i < PER_CLASS; ++i) {
-            int idx = c * PER_CLASS + i;
-            labels[idx] = c;
-            for (int p = 0; p < SIDE * SIDE; ++p) {
-                float v = proto[p];
-                if (rp_rng_float(&rng) < 0.08f)
-                    v = 1.0f - v;
-                images[(size_t)idx * SIDE * SIDE + p] = v;
-            }
-        }
-    }
-    reptile_dataset *ds = NULL;
-    ck_assert_int_eq(reptile_dataset_from_memory(&ds, images, labels, CLASSES * PER_CLASS, SIDE,
-                                                 SIDE, 1), 0);
+    reptile_dataset *ds = rp_test_synthetic_set(seed, 1.0f);
+    ck_assert_msg(ds != NULL, "synthetic data set: %s", reptile_error_last());
     return ds;
 }
 

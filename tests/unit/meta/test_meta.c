@@ -2,6 +2,7 @@
  * invariance, divergence guard, evaluation, and learning on a synthetic
  * few-shot problem. */
 #include "testutil.h"
+#include "synthetic.h"
 #include "core/rng.h"
 #include "data/sampler.h"
 #include "meta/meta_internal.h"
@@ -12,33 +13,12 @@
 #include <pthread.h>
 #include <string.h>
 
-enum { SIDE = 8, CLASSES = 40, PER_CLASS = 12 };
+enum { SIDE = RP_SYN_SIDE };
 
-/* Classes are random binary 8x8 prototypes; images flip ~8% of pixels. */
 static reptile_dataset *synthetic_set_scaled(uint64_t seed, float scale)
 {
-    static float images[CLASSES * PER_CLASS * SIDE * SIDE];
-    static int32_t labels[CLASSES * PER_CLASS];
-    rp_rng rng;
-    rp_rng_init(&rng, seed, 7, 7);
-    for (int c = 0; c < CLASSES; ++c) {
-        float proto[SIDE * SIDE];
-        for (int p = 0; p < SIDE * SIDE; ++p)
-            proto[p] = rp_rng_float(&rng) < 0.5f ? 0.0f : 1.0f;
-        for (int i = 0; i < PER_CLASS; ++i) {
-            int idx = c * PER_CLASS + i;
-            labels[idx] = c;
-            for (int p = 0; p < SIDE * SIDE; ++p) {
-                float v = proto[p];
-                if (rp_rng_float(&rng) < 0.08f)
-                    v = 1.0f - v;
-                images[(size_t)idx * SIDE * SIDE + p] = v * scale;
-            }
-        }
-    }
-    reptile_dataset *ds = NULL;
-    ck_assert_int_eq(reptile_dataset_from_memory(&ds, images, labels, CLASSES * PER_CLASS, SIDE,
-                                                 SIDE, 1), 0);
+    reptile_dataset *ds = rp_test_synthetic_set(seed, scale);
+    ck_assert_msg(ds != NULL, "synthetic data set: %s", reptile_error_last());
     return ds;
 }
 
