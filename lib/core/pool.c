@@ -132,8 +132,6 @@ void rp_pool_run(rp_pool *pool, int items, rp_pool_fn fn, void *ctx)
     }
 }
 
-int rp_pool_threads(const rp_pool *pool) { return pool ? pool->threads : 1; }
-
 void rp_pool_free(rp_pool *pool)
 {
     if (!pool)

@@ -15,7 +15,6 @@ typedef void (*rp_pool_fn)(void *ctx, int item);
 /* threads >= 1 (1 = no worker threads, everything runs in the caller). */
 int  rp_pool_new(rp_pool **out, int threads);
 void rp_pool_run(rp_pool *pool, int items, rp_pool_fn fn, void *ctx);
-int  rp_pool_threads(const rp_pool *pool);
 void rp_pool_free(rp_pool *pool);
 
 #endif

@@ -83,7 +83,7 @@ int rp_model_shard_size(int batch, int shards, int s);
 int rp_model_shard_count(int batch, int bn_mode);
 
 /* Forward of shard `sh` through all layers; logits land in the last act. */
-void rp_model_forward_shard(reptile_model *m, rp_shard *sh, int bn_mode, int training);
+void rp_model_forward_shard(reptile_model *m, rp_shard *sh, int bn_mode);
 /* Backward of shard `sh` from sh->dlogits; fills sh->param_grad. */
 void rp_model_backward_shard(reptile_model *m, rp_shard *sh, int bn_mode);
 /* Output (logits) of a shard after forward. */

@@ -104,13 +104,6 @@ void reptile_optimizer_free(reptile_optimizer *opt)
     free(opt);
 }
 
-size_t rp_optimizer_state_floats(const reptile_optimizer *opt)
-{
-    if (opt->kind == REPTILE_OPTIMIZER_ADAM)
-        return 2 * opt->n;
-    return opt->momentum > 0.0f ? opt->n : 0;
-}
-
 static int bind(reptile_optimizer *opt, size_t n)
 {
     if (opt->n == n)

@@ -24,7 +24,5 @@ int rp_optimizer_apply(reptile_optimizer *opt, float *params, const float *g, si
 /* Copies src's state (moments, step count) into dst, same kind. */
 int rp_optimizer_copy_state(reptile_optimizer *dst, const reptile_optimizer *src);
 
-/* State size in floats and access, for snapshots (meta-learner, checkpoints). */
-size_t rp_optimizer_state_floats(const reptile_optimizer *opt);
 
 #endif

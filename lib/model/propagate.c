@@ -9,9 +9,8 @@ const float *rp_model_logits(const reptile_model *m, const rp_shard *sh)
     return sh->act[m->n_layers - 1];
 }
 
-void rp_model_forward_shard(reptile_model *m, rp_shard *sh, int bn_mode, int training)
+void rp_model_forward_shard(reptile_model *m, rp_shard *sh, int bn_mode)
 {
-    (void)training;
     const float *in = sh->x;
     const int n = sh->n;
     for (int l = 0; l < m->n_layers; ++l) {

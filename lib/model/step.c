@@ -22,7 +22,7 @@ static void run_shard(void *ctx, int s)
     step_job *job = ctx;
     reptile_model *m = job->m;
     rp_shard *sh = &m->shards[s];
-    rp_model_forward_shard(m, sh, job->bn_mode, job->backward);
+    rp_model_forward_shard(m, sh, job->bn_mode);
     if (!job->backward)
         return;
     const int classes = reptile_model_num_outputs(m);
