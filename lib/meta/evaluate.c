@@ -138,12 +138,7 @@ static int check_task_shape(reptile_meta *meta, const reptile_dataset *ds, int *
                         what, outputs, *ways);
     if (*shots < 1 || *shots > 10000)
         return rp_error(REPTILE_EINVAL, "%s: shots must be in 1..10000, got %d", what, *shots);
-    int h, w, c;
-    reptile_dataset_image_shape(ds, &h, &w, &c);
-    if (h != meta->model->in_h || w != meta->model->in_w || c != meta->model->in_c)
-        return rp_error(REPTILE_ESHAPE, "%s: data set images are %dx%dx%d, the model takes %dx%dx%d",
-                        what, h, w, c, meta->model->in_h, meta->model->in_w, meta->model->in_c);
-    return 0;
+    return rp_meta_check_images(meta, ds, what);
 }
 
 int reptile_meta_evaluate_task(reptile_meta *meta, const reptile_dataset *ds, uint64_t task_index,

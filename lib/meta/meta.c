@@ -5,11 +5,7 @@
 #include "core/error_internal.h"
 #include "core/finite.h"
 
-#include "rp_config.h"
-
-#if RP_HAVE_OPENBLAS_THREADS
-void openblas_set_num_threads(int num_threads);
-#endif
+#include "nn/gemm.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -132,6 +128,8 @@ int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_met
     if (!model)
         return rp_error(REPTILE_EINVAL, "reptile_meta_new: model is NULL");
     int rc = reptile_meta_options_validate(opts);
+    if (rc == 0)
+        rc = rp_gemm_check();
     if (rc)
         return rc;
     if ((rc = rp_model_finalise(model)) != 0)
@@ -167,11 +165,6 @@ int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_met
         return rc;
     }
     rp_model_set_pool(meta->slots[0].model, meta->pool);
-#if RP_HAVE_OPENBLAS_THREADS
-    /* Our threads split batches and tasks; BLAS threads would oversubscribe. */
-    if (opts->threads > 1)
-        openblas_set_num_threads(1);
-#endif
     *out = meta;
     return 0;
 }
@@ -195,6 +188,17 @@ const reptile_meta_options *reptile_meta_get_options(const reptile_meta *meta)
 }
 
 int reptile_meta_iteration(const reptile_meta *meta) { return meta ? meta->iteration : 0; }
+
+int rp_meta_check_images(const reptile_meta *meta, const reptile_dataset *ds, const char *what)
+{
+    int h = 0, w = 0, c = 0;
+    reptile_dataset_image_shape(ds, &h, &w, &c);
+    const reptile_model *m = meta->model;
+    if (h != m->in_h || w != m->in_w || c != m->in_c)
+        return rp_error(REPTILE_ESHAPE, "%s: data set images are %dx%dx%d, the model takes %dx%dx%d",
+                        what, h, w, c, m->in_h, m->in_w, m->in_c);
+    return 0;
+}
 
 void rp_slot_fail(rp_slot *slot, int rc)
 {

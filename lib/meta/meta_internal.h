@@ -54,6 +54,10 @@ int rp_meta_run_slots(reptile_meta *meta, int n, rp_slot_fn fn, void *ctx);
 /* Record a failure inside a worker. */
 void rp_slot_fail(rp_slot *slot, int rc);
 
+/* REPTILE_ESHAPE (naming `what`) unless ds's images have the model's input
+ * shape: every entry point taking a data set checks before gathering. */
+int rp_meta_check_images(const reptile_meta *meta, const reptile_dataset *ds, const char *what);
+
 /* Evaluation task on slot `s` from the current meta-weights: fine-tune,
  * classify the queries, leave the meta-weights untouched. Optional outputs. */
 int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_rng *rng, int ways,

@@ -82,8 +82,11 @@ int reptile_meta_step(reptile_meta *meta, const reptile_dataset *train)
 {
     if (!meta || !train)
         return rp_error(REPTILE_EINVAL, "reptile_meta_step: NULL argument");
+    int rc = rp_meta_check_images(meta, train, "reptile_meta_step: train set");
+    if (rc)
+        return rc;
     train_ctx ctx = {train};
-    int rc = rp_meta_run_slots(meta, meta->opts.meta_batch, train_task, &ctx);
+    rc = rp_meta_run_slots(meta, meta->opts.meta_batch, train_task, &ctx);
     if (rc)
         return rp_error_wrap(rc, "meta-iteration %d", meta->iteration);
     reptile_model *m = meta->model;
@@ -140,13 +143,17 @@ int reptile_meta_train(reptile_meta *meta, const reptile_dataset *train,
     if (iterations < 0)
         return rp_error(REPTILE_EINVAL, "reptile_meta_train: iterations must be >= 0, got %d",
                         iterations);
+    int rc = rp_meta_check_images(meta, train, "reptile_meta_train: train set");
+    if (rc == 0 && test)
+        rc = rp_meta_check_images(meta, test, "reptile_meta_train: test set");
+    if (rc)
+        return rc;
     const double start = now_s();
     const int end = meta->iteration + iterations;
     for (int k = 0; k < iterations; ++k) {
         const int iter = meta->iteration;
         const float eps = meta_step_at(&meta->opts, iter);
-        int rc = reptile_meta_step(meta, train);
-        if (rc)
+        if ((rc = reptile_meta_step(meta, train)) != 0)
             return rc;
         reptile_progress p = {iter + 1, end, eps, 0, 0.0f, 0.0f, 0.0};
         int interval = meta->opts.eval_interval;

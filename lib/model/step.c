@@ -4,6 +4,8 @@
 #include "core/error_internal.h"
 #include "core/finite.h"
 #include "nn/batchnorm.h"
+#include "nn/blas_threads.h"
+#include "nn/gemm.h"
 #include "nn/loss.h"
 
 #include <math.h>
@@ -53,6 +55,15 @@ static int assign_shards(reptile_model *m, const float *x, const int32_t *labels
     return shards;
 }
 
+/* Every GEMM of a model runs here, with OpenBLAS held at one thread: the
+ * bits must not depend on how the process configured OpenBLAS. */
+static void run_shards(reptile_model *m, int shards, step_job *job)
+{
+    rp_blas_pin_enter();
+    rp_pool_run(m->pool, shards, run_shard, job);
+    rp_blas_pin_leave();
+}
+
 static int check_call(reptile_model *m, const float *x, int batch, int bn_mode, const char *what)
 {
     if (!m || !x)
@@ -61,7 +72,9 @@ static int check_call(reptile_model *m, const float *x, int batch, int bn_mode, 
         return rp_error(REPTILE_EINVAL, "%s: batch must be in 1..%d, got %d", what, 1 << 20, batch);
     if (bn_mode != REPTILE_BN_BATCH && bn_mode != REPTILE_BN_MOVING)
         return rp_error(REPTILE_EINVAL, "%s: unknown BatchNorm mode %d", what, bn_mode);
-    int rc = rp_model_finalise(m);
+    int rc = rp_gemm_check();
+    if (rc == 0)
+        rc = rp_model_finalise(m);
     if (rc == 0)
         rc = rp_model_reserve(m, batch, bn_mode);
     return rc;
@@ -81,7 +94,7 @@ int rp_model_gradient(reptile_model *m, const float *x, const int32_t *labels, i
     step_job job = {m, bn_mode, 1, keras_clip,
                     reduction == REPTILE_REDUCTION_MEAN ? 1.0f / (float)batch : 1.0f};
     int shards = assign_shards(m, x, labels, batch, bn_mode);
-    rp_pool_run(m->pool, shards, run_shard, &job);
+    run_shards(m, shards, &job);
 
     /* Sum shard gradients and losses in shard order: thread-count independent. */
     double total = 0.0;
@@ -148,7 +161,7 @@ int reptile_model_predict(reptile_model *m, const float *x, int batch, int bn_mo
         return rp_error(REPTILE_EINVAL, "reptile_model_predict: probs is NULL");
     step_job job = {m, bn_mode, 0, 0, 1.0f};
     int shards = assign_shards(m, x, NULL, batch, bn_mode);
-    rp_pool_run(m->pool, shards, run_shard, &job);
+    run_shards(m, shards, &job);
     const int classes = reptile_model_num_outputs(m);
     float *out = probs;
     for (int s = 0; s < shards; ++s) {

@@ -1,21 +1,34 @@
 #include "nn/gemm.h"
+#include "core/error_internal.h"
 #include "rp_config.h"
 
 #include <cblas.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__AVX512F__)
+/* The AVX-512 kernel is built on every x86-64 GCC/clang build, portable
+ * ones included (target attributes), and chosen at run time. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define RP_GEMM_AVX512_BUILT 1
+#else
+#define RP_GEMM_AVX512_BUILT 0
+#endif
+
+#if RP_GEMM_AVX512_BUILT
 #include <immintrin.h>
+
+/* Compiled for AVX-512 whatever -march says; called only when the CPU has it. */
+#define RP_AVX512 __attribute__((target("avx512f")))
 
 enum { MR = 6, NR = 64, KC = 128 };
 
 /* acc[r][j] = sum_k a(r, k) * bp[k][j] for a 6 x 64 tile, then
  * C = alpha * acc + beta * C (C not read when beta == 0). a(r, k) is
  * a[r * rs + k * cs], so transposed A needs no packing. */
-static void kernel_6x64(int kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *bp,
+RP_AVX512 static void kernel_6x64(int kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *bp,
                         float *c, ptrdiff_t ldc, float alpha, float beta, const float *bias64)
 {
     __m512 acc[MR][4];
@@ -50,7 +63,7 @@ static void kernel_6x64(int kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, cons
 }
 
 /* Packs op(B)[k0 .. k0+kc) x [j0 .. j0+nr) into bp[k][NR], zero-padded. */
-static void pack_b(int trans_b, const float *B, int ldb, int k0, int kc, int j0, int nr, float *bp)
+RP_AVX512 static void pack_b(int trans_b, const float *B, int ldb, int k0, int kc, int j0, int nr, float *bp)
 {
     for (int k = 0; k < kc; ++k) {
         float *dst = bp + (size_t)k * NR;
@@ -67,7 +80,7 @@ static void pack_b(int trans_b, const float *B, int ldb, int k0, int kc, int j0,
 
 /* bias (N floats, or NULL) is added once, in the first K block: callers
  * pass alpha = 1 and beta = 0 with it. */
-static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
+RP_AVX512 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
                          const float *A, int lda, const float *B, int ldb, float beta, float *C,
                          int ldc, const float *bias)
 {
@@ -109,38 +122,58 @@ static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, float al
         }
     }
 }
-#endif /* __AVX512F__ */
+#endif /* RP_GEMM_AVX512_BUILT */
 
-static int use_native;
-static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
-
-#if RP_HAVE_OPENBLAS_CORENAME
-char *openblas_get_corename(void);
-#endif
-
-static void choose(void)
+static int cpu_has_avx512(void)
 {
-#if defined(__AVX512F__)
-    const char *forced = getenv("REPTILE_GEMM");
-    if (forced && strcmp(forced, "blas") == 0) {
-        use_native = 0;
-        return;
-    }
-    if (forced && strcmp(forced, "native") == 0) {
-        use_native = 1;
-        return;
-    }
-#if RP_HAVE_OPENBLAS_CORENAME
-    /* Trust OpenBLAS when it runs an AVX-512 kernel for this CPU. */
-    const char *core = openblas_get_corename();
-    use_native = !(core && (strstr(core, "SkylakeX") || strstr(core, "skylakex") ||
-                            strstr(core, "Cooperlake") || strstr(core, "cooperlake") ||
-                            strstr(core, "SapphireRapids") || strstr(core, "sapphirerapids")));
+#if RP_GEMM_AVX512_BUILT
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f"); /* checks the OS saves zmm state too */
 #else
-    use_native = 1;
-#endif
+    return 0;
 #endif
 }
+
+static int use_native;
+static int env_rc;         /* REPTILE_GEMM's verdict, reported by rp_gemm_check() */
+static char env_msg[192];
+static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
+
+/* REPTILE_GEMM=auto (or unset) picks the AVX-512 kernel on every CPU that
+ * has it: it beat OpenBLAS 0.3.21 on every CPU and core measured (see
+ * docs/performance.md), including OpenBLAS's own AVX-512 kernels. The
+ * choice depends on CPU features only, never on a timing, so a seed gives
+ * the same bits on every run of one machine. */
+static void choose(void)
+{
+    const int avx512 = cpu_has_avx512();
+    const char *forced = getenv("REPTILE_GEMM");
+    use_native = avx512;
+    if (!forced || !*forced || strcmp(forced, "auto") == 0)
+        return;
+    if (strcmp(forced, "blas") == 0) {
+        use_native = 0;
+    } else if (strcmp(forced, "native") == 0) {
+        if (!avx512) {
+            env_rc = REPTILE_EUNSUPPORTED;
+            snprintf(env_msg, sizeof env_msg,
+                     "REPTILE_GEMM=native needs AVX-512F, which this %s lacks (use auto or blas)",
+                     RP_GEMM_AVX512_BUILT ? "CPU" : "build (not x86-64 GCC or clang)");
+        }
+    } else {
+        env_rc = REPTILE_EINVAL;
+        snprintf(env_msg, sizeof env_msg,
+                 "REPTILE_GEMM='%.64s' is not one of auto, blas, native", forced);
+    }
+}
+
+int rp_gemm_check(void)
+{
+    pthread_once(&choose_once, choose);
+    return env_rc ? rp_error(env_rc, "%s", env_msg) : 0;
+}
+
+int rp_gemm_native_available(void) { return cpu_has_avx512(); }
 
 const char *rp_sgemm_path(void)
 {
@@ -154,7 +187,7 @@ void rp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
     if (M <= 0 || N <= 0)
         return;
     pthread_once(&choose_once, choose);
-#if defined(__AVX512F__)
+#if RP_GEMM_AVX512_BUILT
     if (use_native && K > 0) {
         sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
         return;
@@ -170,7 +203,7 @@ void rp_sgemm_bias(int M, int N, int K, const float *A, int lda, const float *B,
     if (M <= 0 || N <= 0)
         return;
     pthread_once(&choose_once, choose);
-#if defined(__AVX512F__)
+#if RP_GEMM_AVX512_BUILT
     if (use_native && K > 0) {
         sgemm_avx512(0, 0, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, bias);
         return;

@@ -1,11 +1,12 @@
 /* Row-major single-precision GEMM for the convolution layers:
  *     C = alpha * op(A) * op(B) + beta * C,   op(A) M x K, op(B) K x N.
  *
- * Calls cblas_sgemm, except where this build has AVX-512 and OpenBLAS runs
- * a kernel for an older CPU (it falls back to SSE3 "Prescott" kernels on
- * processors it does not recognise, about 3x slower here): then a packed
- * AVX-512 micro-kernel tuned for these shapes runs instead. REPTILE_GEMM=blas
- * or REPTILE_GEMM=native in the environment forces either path. */
+ * Two paths: a packed AVX-512 micro-kernel tuned for these shapes, chosen
+ * at run time on every CPU with AVX-512F (portable builds included), and
+ * cblas_sgemm everywhere else. REPTILE_GEMM=auto|blas|native in the
+ * environment forces a path; any other value is an error that
+ * rp_gemm_check() reports. The two paths round differently, so a seed
+ * gives the same bits only on the same path. */
 #ifndef RP_NN_GEMM_H
 #define RP_NN_GEMM_H
 
@@ -18,7 +19,16 @@ void rp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
 void rp_sgemm_bias(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                    const float *bias, float *C, int ldc);
 
-/* Which path rp_sgemm takes: "openblas" or "avx512". */
+/* Which path rp_sgemm takes: "openblas" or "avx512". An invalid
+ * REPTILE_GEMM falls back to the automatic choice here. */
 const char *rp_sgemm_path(void);
+
+/* 0, or the error (with its message set) for an invalid REPTILE_GEMM: an
+ * unknown value, or "native" on a CPU without AVX-512F. Every model checks
+ * it before its first computation. */
+int rp_gemm_check(void);
+
+/* 1 when this build and CPU can run the AVX-512 path (tests skip it if not). */
+int rp_gemm_native_available(void);
 
 #endif
