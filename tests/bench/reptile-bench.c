@@ -2,7 +2,10 @@
  * network, chained directly (tests/unit/nn/omninet.c, the chain the golden
  * test validates), against cblas_sgemm's practical peak on one thread.
  * Prints key=value lines; the last is train_step_vs_sgemm=R (target >= 0.7).
- * Usage: reptile-bench [--quick] */
+ * Usage: reptile-bench [--quick] [--steps-only]
+ *   --steps-only: just the step times at batch 10, 20, 25 and 100 in both
+ *   BatchNorm modes (the table of docs/performance.md, one GEMM path per
+ *   run: REPTILE_GEMM=blas|native). */
 #include "omninet.h"
 #include "rp_config.h"
 
@@ -214,11 +217,43 @@ static void per_layer(job *j, int bn_train, const char *mode)
     }
 }
 
+/* One training step (one thread) at the batch sizes the presets use:
+ * 10 and 20 (paper, batch statistics), 25 (tutorial, frozen) and 100. */
+static int step_table(void)
+{
+    static const int batches[] = {10, 20, 25, 100};
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; ++b) {
+        job j;
+        if (job_init(&j, batches[b], 5) != 0)
+            return 1;
+        for (int bn_train = 0; bn_train < 2; ++bn_train) {
+            int steps = (g_quick ? 400 : 2000) / batches[b];
+            double t = time_steps(&j, bn_train, steps, g_quick ? 3 : 7);
+            printf("step_ms_b%d_bn_%s=%.3f\n", batches[b], bn_train ? "batch" : "frozen", t * 1e3);
+        }
+        job_free(&j);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; ++i)
-        if (strcmp(argv[i], "--quick") == 0)
+    int steps_only = 0;
+    for (int i = 1; i < argc; ++i) {
+        if (strcmp(argv[i], "--quick") == 0) {
             g_quick = 1;
+        } else if (strcmp(argv[i], "--steps-only") == 0) {
+            steps_only = 1;
+        } else {
+            fprintf(stderr, "reptile-bench: unknown option '%s' (--quick, --steps-only)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (steps_only) {
+        set_blas_threads(1);
+        printf("gemm_path=%s\n", rp_sgemm_path());
+        return step_table();
+    }
 #if defined(__AVX512F__)
     puts("simd=avx512");
 #elif defined(__AVX2__)

@@ -5,6 +5,10 @@
 #   run-equivalence.sh EQUIVALENCE_PROGRAM
 set -u
 prog=$1
+if [ "${REPTILE_GEMM:-}" = native ] && ! grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  echo "REPTILE_GEMM=native, but this CPU has no AVX-512F: skipping"
+  exit 77
+fi
 . "$(dirname "$0")/mpirun.sh"
 out=$(timeout 120 sh -c '. "$0"; mpirun_np 2 "$1"' "$(dirname "$0")/mpirun.sh" "$prog" 2>&1)
 status=$?
