@@ -12,6 +12,10 @@ void rp_relu_forward(size_t n, const float *x, float *y)
 void rp_relu_backward(size_t n, const float *y, const float *dy, float *dx)
 {
     /* Uses the output: y > 0 exactly where x > 0, so no input copy is kept. */
-    for (size_t i = 0; i < n; ++i)
-        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    for (size_t i = 0; i < n; ++i) {
+        /* Both loads unconditional: a conditional load of dy stops the
+         * vectoriser on targets without masked loads (SSE2, AVX2). */
+        const float g = dy[i];
+        dx[i] = y[i] > 0.0f ? g : 0.0f;
+    }
 }
