@@ -113,10 +113,10 @@ typedef struct reptile_meta_options {
     int eval_interval;      /**< reptile_meta_train(): evaluate every this many iterations (0 = never). */
 
     uint64_t seed;          /**< Seed of every random stream. */
-    int threads;            /**< Worker threads (>= 1). Results do not depend on it. With more than one,
-                                 reptile_meta_new() sets OpenBLAS to one thread (process-wide): the
-                                 library's threads split the work, and OpenBLAS threads on top would
-                                 oversubscribe the cores. */
+    int threads;            /**< Worker threads (>= 1). Results do not depend on it, nor on OpenBLAS's
+                                 own thread count: while a libreptile call computes, OpenBLAS runs on
+                                 one thread (the library's threads split the work), and the caller's
+                                 OpenBLAS setting is restored when the call returns. */
 
     reptile_progress_fn progress; /**< Optional progress callback. */
     void *progress_user;          /**< Passed to progress. */

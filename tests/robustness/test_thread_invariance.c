@@ -16,7 +16,6 @@
 #include "rp_config.h"
 #include "reptile/reptile.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #if RP_HAVE_OPENBLAS_THREADS
@@ -170,17 +169,4 @@ static Suite *thread_suite(void)
     return s;
 }
 
-int main(void)
-{
-    const char *path = getenv("REPTILE_GEMM");
-    if (path && strcmp(path, "native") == 0 && !rp_gemm_native_available()) {
-        printf("SKIP: REPTILE_GEMM=native, but this CPU has no AVX-512F\n");
-        return 77;
-    }
-    printf("GEMM path: %s\n", rp_sgemm_path());
-    SRunner *runner = srunner_create(thread_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+RP_TEST_MAIN(thread_suite)
