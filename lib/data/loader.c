@@ -2,6 +2,7 @@
  * the paper's pooled 1,200 / 423 character split. */
 #include "data/dataset_internal.h"
 
+#include "core/atomic_file.h"
 #include "core/error_internal.h"
 #include "core/rng.h"
 
@@ -307,21 +308,16 @@ int reptile_dataset_open_folder(reptile_dataset **out, const char *root, const r
     return rc;
 }
 
+/* The split as text, written atomically (one reader of the data never sees
+ * half a manifest, a failed load never leaves one behind). */
 static int write_manifest(const char *path, uint64_t seed, const spec_list *l, const int32_t *perm,
                           int n_train, int n_background)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 8);
-    if (!tmp)
-        return rp_error(REPTILE_ENOMEM, "out of memory");
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        int e = errno;
-        free(tmp);
-        return rp_error(REPTILE_EIO, "%s: cannot write manifest (%s)", path, strerror(e));
-    }
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f)
+        return rp_error(REPTILE_ENOMEM, "%s: out of memory for the manifest", path);
     fprintf(f, "# libreptile omniglot paper split: seed=%llu train=%d test=%d\n", (unsigned long long)seed,
             n_train, l->n - n_train);
     for (int k = 0; k < l->n; ++k) {
@@ -331,16 +327,11 @@ static int write_manifest(const char *path, uint64_t seed, const spec_list *l, c
                 s->character, s->id);
     }
     int bad = ferror(f);
-    bad |= fflush(f) != 0;
     bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        free(tmp);
-        return rp_error(REPTILE_EIO, "%s: cannot write manifest (%s)", path, strerror(e));
-    }
-    free(tmp);
-    return 0;
+    int rc = bad ? rp_error(REPTILE_ENOMEM, "%s: out of memory for the manifest", path)
+                 : rp_atomic_write(path, text, size);
+    free(text);
+    return rc ? rp_error_wrap(rc, "cannot write the manifest") : 0;
 }
 
 int reptile_dataset_open_omniglot_paper(reptile_dataset **train_out, reptile_dataset **test_out,
@@ -374,8 +365,6 @@ int reptile_dataset_open_omniglot_paper(reptile_dataset **train_out, reptile_dat
         rp_rng rng;
         rp_rng_init(&rng, seed, RP_PAPER_STREAM, 0);
         rp_rng_shuffle_i32(&rng, perm, l.n);
-        if (manifest_path)
-            rc = write_manifest(manifest_path, seed, &l, perm, RP_PAPER_TRAIN_CLASSES, n_background);
     }
     reptile_dataset *train = NULL, *test = NULL;
     if (rc == 0)
@@ -383,6 +372,9 @@ int reptile_dataset_open_omniglot_paper(reptile_dataset **train_out, reptile_dat
     if (rc == 0)
         rc = rp_dataset_load_specs(&test, l.v, perm + RP_PAPER_TRAIN_CLASSES, l.n - RP_PAPER_TRAIN_CLASSES,
                                    &o, 0);
+    /* Only a split that loaded is recorded. */
+    if (rc == 0 && manifest_path)
+        rc = write_manifest(manifest_path, seed, &l, perm, RP_PAPER_TRAIN_CLASSES, n_background);
     free(perm);
     specs_free(&l);
     if (rc) {

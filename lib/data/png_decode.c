@@ -248,9 +248,18 @@ int rp_png_decode_memory(rp_png_decoder *dec, const void *data, size_t size,
     return 0;
 }
 
+/* Back to blocking reads once the file is known to be regular. */
+static int clear_nonblock(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
 int rp_read_file(rp_png_decoder *dec, const char *path, size_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO (or a link to one) would otherwise wait
+     * for a writer forever; the fstat below then rejects it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         return rp_error(e == ENOENT ? REPTILE_ENOTFOUND : REPTILE_EIO, "%s: cannot open (%s)", path,
@@ -265,6 +274,11 @@ int rp_read_file(rp_png_decoder *dec, const char *path, size_t *size)
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return rp_error(REPTILE_EIO, "%s: not a regular file", path);
+    }
+    if (clear_nonblock(fd) != 0) {
+        int e = errno;
+        close(fd);
+        return rp_error(REPTILE_EIO, "%s: cannot open (%s)", path, strerror(e));
     }
     if ((unsigned long long)st.st_size > RP_MAX_FILE_SIZE) {
         close(fd);

@@ -6,12 +6,14 @@
 #include "model/optimizer_internal.h"
 #include "reptile/checkpoint.h"
 #include "core/error_internal.h"
+#include "core/finite.h"
 
 #include <jansson.h>
 
 #include <float.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +253,41 @@ int reptile_meta_save(const reptile_meta *meta, const char *path)
     return rc;
 }
 
+/* Index of the first element that is NaN or Inf, or (nonneg) below zero;
+ * n when there is none. */
+static size_t first_invalid(const float *x, size_t n, int nonneg)
+{
+    if (!nonneg && rp_all_finite(x, n))
+        return n; /* the common case, on the vectorised check */
+    for (size_t i = 0; i < n; ++i)
+        if (!isfinite(x[i]) || (nonneg && x[i] < 0.0f))
+            return i;
+    return n;
+}
+
+/* Reads optimizer tensor `which` of slot t into dst and checks its values
+ * before anything trusts them: a NaN, Inf or negative second moment would
+ * only show up later, blamed on a gradient, or silently freeze the step. */
+static int get_moments(rp_st_file *f, int t, const char *which, size_t n, float *dst)
+{
+    char name[64];
+    slot_tensor_name(name, sizeof name, t, which);
+    int64_t shape[1] = {(int64_t)n};
+    int rc = rp_st_get(f, name, RP_ST_F32, 1, shape, dst);
+    if (rc)
+        return rc;
+    const int nonneg = strcmp(which, "v") == 0;
+    size_t i = first_invalid(dst, n, nonneg);
+    if (i == n)
+        return 0;
+    return rp_error(REPTILE_EFORMAT, "%s: tensor \"%s\" element %zu is %g (must be finite%s)",
+                    rp_st_what(f), name, i, (double)dst[i], nonneg ? " and >= 0" : "");
+}
+
+/* Adam's step count goes into its bias correction as a double: beyond 2^53
+ * counts are no longer exact (and near INT64_MAX the next step overflows). */
+#define RP_MAX_OPT_STEPS ((json_int_t)1 << 53)
+
 typedef struct staged_slot {
     size_t n;
     int64_t steps;
@@ -284,27 +321,28 @@ static int stage_training(rp_st_file *f, const reptile_meta *meta, int *iteratio
         json_int_t n = -1, steps = -1;
         if (json_unpack_ex(json_array_get(slots, (size_t)t), &err, JSON_STRICT, "{s:I, s:I}",
                            "moments", &n, "steps", &steps) != 0 ||
-            (n != 0 && (size_t)n != np) || steps < 0) {
+            (n != 0 && (size_t)n != np)) {
             rc = rp_error(REPTILE_EFORMAT, "%s: malformed optimizer state of slot %d", what, t);
+            break;
+        }
+        if (steps < 0 || steps > RP_MAX_OPT_STEPS) {
+            rc = rp_error(REPTILE_EFORMAT, "%s: training state slots[%d].steps is %" PRId64
+                          ", outside 0..2^53", what, t, (int64_t)steps);
             break;
         }
         staged[t].n = (size_t)n;
         staged[t].steps = steps;
-        int64_t shape[1] = {n};
-        char name[64];
         if (n && need_m) {
-            slot_tensor_name(name, sizeof name, t, "m");
             if (!(staged[t].m = malloc(np * sizeof(float))))
                 rc = rp_error(REPTILE_ENOMEM, "%s: out of memory", what);
             else
-                rc = rp_st_get(f, name, RP_ST_F32, 1, shape, staged[t].m);
+                rc = get_moments(f, t, "m", np, staged[t].m);
         }
         if (rc == 0 && n && is_adam) {
-            slot_tensor_name(name, sizeof name, t, "v");
             if (!(staged[t].v = malloc(np * sizeof(float))))
                 rc = rp_error(REPTILE_ENOMEM, "%s: out of memory", what);
             else
-                rc = rp_st_get(f, name, RP_ST_F32, 1, shape, staged[t].v);
+                rc = get_moments(f, t, "v", np, staged[t].v);
         }
     }
     json_decref(root);
