@@ -1,8 +1,9 @@
 /* Helpers for the example programs: see cli.h. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,9 +15,12 @@
 #include <unistd.h>
 
 const char *ex_progname = "reptile-example";
+int ex_error_mute;
 
 void ex_error(const char *fmt, ...)
 {
+    if (ex_error_mute)
+        return;
     va_list ap;
     fprintf(stderr, "%s: ", ex_progname);
     va_start(ap, fmt);
@@ -30,12 +34,13 @@ int ex_parse_int(const char *opt, const char *arg, long min, long max, int *out)
     char *end = NULL;
     errno = 0;
     long v = strtol(arg, &end, 10);
-    if (end == arg || *end != '\0' || errno == ERANGE) {
+    if (end == arg || *end != '\0') {
         ex_error("%s: '%s' is not an integer", opt, arg);
         return -1;
     }
-    if (v < min || v > max) {
-        ex_error("%s: %ld is out of range (expected %ld .. %ld)", opt, v, min, max);
+    /* ERANGE: too many digits for a long, which is out of range too. */
+    if (errno == ERANGE || v < min || v > max) {
+        ex_error("%s: %s is out of range (expected %ld .. %ld)", opt, arg, min, max);
         return -1;
     }
     *out = (int)v;
@@ -46,7 +51,8 @@ int ex_parse_u64(const char *opt, const char *arg, uint64_t *out)
 {
     char *end = NULL;
     errno = 0;
-    if (arg[0] == '-' || arg[0] == '+' || arg[0] == '\0') {
+    /* strtoull skips blanks and negates "-1" (or " -1") to 2^64 - 1. */
+    if (!isdigit((unsigned char)arg[0])) {
         ex_error("%s: '%s' is not a non-negative integer", opt, arg);
         return -1;
     }
@@ -59,59 +65,100 @@ int ex_parse_u64(const char *opt, const char *arg, uint64_t *out)
     return 0;
 }
 
-int ex_parse_float(const char *opt, const char *arg, double min, int min_open, double max,
-                   float *out)
+static void range_error(const char *opt, const char *arg, double min, double max, int open)
+{
+    ex_error("%s: '%s' is out of range (expected %s%g .. %s%g)", opt, arg,
+             open & EX_MIN_OPEN ? "> " : "", min, open & EX_MAX_OPEN ? "< " : "", max);
+}
+
+/* `rounded`: the value as stored, 0 or denormal; `what`: "double" or
+ * "single"; `smallest`: the least normal magnitude. */
+static void tiny_error(const char *opt, const char *arg, double rounded, const char *what,
+                       double smallest)
+{
+    ex_error("%s: '%s' is too small: it becomes %s in %s precision (the smallest accepted "
+             "magnitude is %g)",
+             opt, arg, rounded == 0.0 ? "0" : "a denormal number", what, smallest);
+}
+
+int ex_parse_double(const char *opt, const char *arg, double min, double max, int open,
+                    double *out)
 {
     char *end = NULL;
     errno = 0;
     double v = strtod(arg, &end);
-    if (end == arg || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+    int erange = errno == ERANGE;
+    if (end == arg || *end != '\0' || isnan(v) || (isinf(v) && !erange)) {
         ex_error("%s: '%s' is not a finite number", opt, arg);
         return -1;
     }
-    if (v < min || (min_open && v == min) || v > max) {
-        ex_error("%s: %g is out of range (expected %s%g .. %g)", opt, v,
-                 min_open ? "> " : "", min, max);
+    if (erange && fabs(v) >= 1.0) { /* overflow: +-HUGE_VAL */
+        range_error(opt, arg, min, max, open);
         return -1;
     }
-    *out = (float)v;
+    if ((erange || v != 0.0) && !isnormal(v)) { /* "1e-400" reads as 0 */
+        tiny_error(opt, arg, v, "double", DBL_MIN);
+        return -1;
+    }
+    if ((open & EX_MIN_OPEN ? v <= min : v < min) || (open & EX_MAX_OPEN ? v >= max : v > max)) {
+        range_error(opt, arg, min, max, open);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
-int ex_check_writable(const char *opt, const char *path)
+int ex_parse_float(const char *opt, const char *arg, double min, double max, int open,
+                   float *out)
 {
-    struct stat st;
-    if (path[0] == '\0') {
-        ex_error("%s: empty file name", opt);
+    double v;
+    if (ex_parse_double(opt, arg, min, max, open, &v) != 0)
+        return -1;
+    float f = (float)v;
+    if (v != 0.0 && !isnormal(f)) { /* "1e-50" would reach the library as 0 */
+        tiny_error(opt, arg, (double)f, "single", FLT_MIN);
         return -1;
     }
-    if (stat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            ex_error("%s: '%s' is a directory, expected a file name", opt, path);
-            return -1;
-        }
-        int fd = open(path, O_WRONLY | O_APPEND);
-        if (fd < 0) {
-            ex_error("%s: cannot write '%s': %s", opt, path, strerror(errno));
-            return -1;
-        }
-        close(fd);
-        return 0;
-    }
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0) {
-        ex_error("%s: cannot create '%s': %s", opt, path, strerror(errno));
-        return -1;
-    }
-    close(fd);
-    remove(path);
+    *out = f;
     return 0;
 }
 
-int ex_is_dir(const char *path)
+/* A folder the data must be in: report what is there instead. */
+static int check_folder(const char *path, const char *hint)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            ex_error("Omniglot data folder '%s' not found: %s", path, hint);
+        else
+            ex_error("cannot access the Omniglot data folder '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        ex_error("Omniglot data folder '%s' %s: %s", path,
+                 S_ISREG(st.st_mode) ? "is a file, not a folder" : "is not a folder", hint);
+        return -1;
+    }
+    return 0;
+}
+
+int ex_check_omniglot_dir(const char *data, const char *hint)
+{
+    if (check_folder(data, hint) != 0)
+        return -1;
+    static const char *const split[2] = {"images_background", "images_evaluation"};
+    for (int i = 0; i < 2; i++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s", data, split[i]);
+        struct stat st;
+        if (stat(dir, &st) != 0 && errno == ENOENT) {
+            ex_error("'%s' has no %s/ folder: %s", data, split[i], hint);
+            return -1;
+        }
+        if (check_folder(dir, hint) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 double ex_now(void)
@@ -134,8 +181,8 @@ int ex_online_cpus(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         return 1;
-    if (n > 256)
-        return 256;
+    if (n > EX_MAX_THREADS)
+        return EX_MAX_THREADS;
     return (int)n;
 }
 

@@ -37,6 +37,7 @@ int ex_plot_images(const char *path, const float *images, int count, int cols, i
 #else /* EX_HAVE_CAIRO */
 
 #include <cairo.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,12 +54,18 @@ static int finish(cairo_surface_t *surface, cairo_t *cr, const char *path, char 
                   size_t err_size)
 {
     cairo_status_t st = cairo_status(cr);
-    if (st == CAIRO_STATUS_SUCCESS)
+    int e = 0;
+    if (st == CAIRO_STATUS_SUCCESS) {
+        errno = 0;
         st = cairo_surface_write_to_png(surface, path);
+        e = errno; /* cairo's status only says "write error"; errno says why */
+    }
     cairo_destroy(cr);
     cairo_surface_destroy(surface);
     if (st != CAIRO_STATUS_SUCCESS) {
-        snprintf(err, err_size, "cannot write '%s': %s", path, cairo_status_to_string(st));
+        const char *why = st == CAIRO_STATUS_WRITE_ERROR && e ? strerror(e)
+                                                              : cairo_status_to_string(st);
+        snprintf(err, err_size, "%s", why);
         return -1;
     }
     return 0;

@@ -1,7 +1,9 @@
 /* PNG pictures of the example programs, drawn with cairo: the learning
  * curve, a grid of sample characters and the prediction strip, as the Keras
- * tutorial shows them with matplotlib. Built without cairo, every function
- * fails with a message saying so and ex_plot_available() returns 0. */
+ * tutorial shows them with matplotlib. Each writes the PNG file `path` (the
+ * caller's temporary file, see output.h); a failure's message in err is the
+ * reason alone (the caller names the file). Built without cairo, every
+ * function fails with a message saying so and ex_plot_available() returns 0. */
 #ifndef EX_PLOT_H
 #define EX_PLOT_H
 

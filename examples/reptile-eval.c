@@ -8,6 +8,7 @@
 #include <reptile/reptile.h>
 
 #include "cli.h"
+#include "output.h"
 #include "progress.h"
 
 #include <getopt.h>
@@ -17,6 +18,9 @@
 #include <string.h>
 
 #define DEFAULT_DATA "data/omniglot"
+
+static const char fetch_hint[] =
+    "run scripts/fetch-omniglot to download it, or pass --data DIR";
 
 enum {
     OPT_DATA = 256, OPT_SPLIT, OPT_WAYS, OPT_SHOTS, OPT_TRANSDUCTIVE, OPT_TASKS, OPT_META_ITERS,
@@ -73,7 +77,8 @@ static void usage(FILE *f)
         "  --seed N            seed of the split, training and tasks (default: the preset's)\n"
         "  --threads N         worker threads (default: online CPUs, here %d)\n"
         "  --no-rotations      paper split: do not add rotated training classes\n"
-        "  --manifest FILE     paper split: write the character split there\n"
+        "  --manifest FILE     paper split: write the character split there (once the\n"
+        "                      images have loaded; atomically, as --save)\n"
         "  --model FILE        score a saved model instead of training one: a training\n"
         "                      state (--save, reptile-omniglot --checkpoint; its settings\n"
         "                      and seed are used) or a reptile_model_save() file\n"
@@ -135,20 +140,22 @@ int main(int argc, char **argv)
             split = optarg;
             break;
         case OPT_WAYS:
-            bad |= ex_parse_int(name, optarg, 2, 10000, &ways);
+            bad |= ex_parse_int(name, optarg, 2, EX_MAX_WAYS, &ways);
             has_ways = 1;
             break;
-        case OPT_SHOTS: bad |= ex_parse_int(name, optarg, 1, 10000, &shots); break;
+        case OPT_SHOTS: bad |= ex_parse_int(name, optarg, 1, EX_MAX_SHOTS, &shots); break;
         case OPT_TRANSDUCTIVE: transductive = 1; break;
-        case OPT_TASKS: bad |= ex_parse_int(name, optarg, 1, 100000000, &tasks); break;
-        case OPT_META_ITERS: bad |= ex_parse_int(name, optarg, 0, 100000000, &meta_iters); break;
+        case OPT_TASKS: bad |= ex_parse_int(name, optarg, 1, EX_MAX_ITERS, &tasks); break;
+        case OPT_META_ITERS: bad |= ex_parse_int(name, optarg, 0, EX_MAX_ITERS, &meta_iters); break;
         case OPT_PRESET: preset = optarg; break;
-        case OPT_EVAL_ITERS: bad |= ex_parse_int(name, optarg, 1, 1000000, &eval_iters); break;
+        case OPT_EVAL_ITERS:
+            bad |= ex_parse_int(name, optarg, 1, EX_MAX_INNER_ITERS, &eval_iters);
+            break;
         case OPT_SEED:
             bad |= ex_parse_u64(name, optarg, &seed);
             has_seed = 1;
             break;
-        case OPT_THREADS: bad |= ex_parse_int(name, optarg, 1, 1024, &threads); break;
+        case OPT_THREADS: bad |= ex_parse_int(name, optarg, 1, EX_MAX_THREADS, &threads); break;
         case OPT_NO_ROTATIONS: rotations = 0; break;
         case OPT_MANIFEST: manifest = optarg; break;
         case OPT_MODEL: model_path = optarg; break;
@@ -172,6 +179,13 @@ int main(int argc, char **argv)
         ex_error("unexpected argument '%s'", argv[optind]);
         return usage_error();
     }
+    /* One file for two outputs would keep only one of them; --save may
+     * replace the --model it scores. */
+    const char *file_opt[] = {"--manifest", "--save", "--model"};
+    const char *file_path[] = {manifest, save_path, model_path};
+    static const int save_in_place[][2] = {{1, 2}};
+    if (ex_outputs_distinct(file_opt, file_path, 3, save_in_place, 1) != 0)
+        return usage_error();
     reptile_dataset *train = NULL, *test = NULL;
     reptile_model *model = NULL;
     reptile_meta *meta = NULL;
@@ -256,15 +270,11 @@ int main(int argc, char **argv)
         status = usage_error();
         goto out;
     }
-    if ((manifest && ex_check_writable("--manifest", manifest) != 0) ||
-        (save_path && ex_check_writable("--save", save_path) != 0))
+    if ((manifest && ex_output_check("--manifest", manifest) != 0) ||
+        (save_path && ex_output_check("--save", save_path) != 0))
         goto out;
-    if (!ex_is_dir(data)) {
-        ex_error("Omniglot data folder '%s' not found: run scripts/fetch-omniglot to "
-                 "download it, or pass --data DIR",
-                 data);
+    if (ex_check_omniglot_dir(data, fetch_hint) != 0)
         goto out;
-    }
 
     reptile_image_options img;
     reptile_image_options_init(&img, REPTILE_IMAGE_OPTIONS_VERSION);
@@ -273,8 +283,23 @@ int main(int argc, char **argv)
     double t = ex_now(), load_s, train_s = 0.0, eval_s;
     int rc;
     if (paper) {
+        /* The library writes the manifest before it decodes the images: into
+         * a temporary file, put in place only once the data has loaded. */
+        ex_output man = {0};
+        if (manifest && ex_output_open(&man, "--manifest", manifest) != 0)
+            goto out;
         img.rotations = rotations;
-        rc = reptile_dataset_open_omniglot_paper(&train, &test, data, opts.seed, &img, manifest);
+        rc = reptile_dataset_open_omniglot_paper(&train, &test, data, opts.seed, &img,
+                                                 manifest ? man.name : NULL);
+        if (rc != 0 && manifest && strstr(reptile_error_last(), man.name)) {
+            ex_error("--manifest: cannot write '%s': %s", manifest, reptile_error_last());
+            ex_output_abort(&man);
+            goto out;
+        }
+        if (rc != 0)
+            ex_output_abort(&man);
+        else if (manifest && ex_output_commit(&man) != 0)
+            goto out;
     } else {
         rc = reptile_dataset_open_omniglot(&train, data, "background", &img);
         if (rc == 0)
@@ -283,7 +308,7 @@ int main(int argc, char **argv)
     if (rc != 0) {
         ex_error("loading Omniglot from '%s': %s", data, reptile_error_last());
         if (rc == REPTILE_ENOTFOUND || rc == REPTILE_EDATA)
-            ex_error("run scripts/fetch-omniglot, or pass --data DIR");
+            ex_error("%s", fetch_hint);
         goto out;
     }
     load_s = ex_now() - t;

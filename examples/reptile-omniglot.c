@@ -10,6 +10,8 @@
 #include <reptile/reptile.h>
 
 #include "cli.h"
+#include "curve.h"
+#include "output.h"
 #include "plot.h"
 #include "progress.h"
 
@@ -128,7 +130,10 @@ static void usage(FILE *f)
         "  --final-eval N       after training, evaluate N test tasks (per-image argmax)\n"
         "                       and print 'final: ...' (default: off)\n"
         "  --csv FILE           learning curve: iteration,meta_step,train_acc,test_acc,\n"
-        "                       elapsed_s, one row per evaluated iteration\n"
+        "                       elapsed_s, one row per evaluated iteration; rows go to\n"
+        "                       FILE.tmp.XXXXXX as they come (tail -f it to watch), FILE\n"
+        "                       is replaced atomically every 100 iterations (before the\n"
+        "                       checkpoint) and at the end\n"
         "  --plot FILE.png      learning curve smoothed as the tutorial (Hamming, %d)\n"
         "  --samples FILE.png   5x5 grid of training characters\n"
         "  --predictions FILE.png  the query images of a test task after training,\n"
@@ -148,6 +153,10 @@ static void usage(FILE *f)
         "  --quiet              no progress and no 'batch' lines (the 'final:' and\n"
         "                       'time:' lines are always printed)\n"
         "  --help, --version\n"
+        "\n"
+        "Every output file is written to a temporary file beside it, then renamed over\n"
+        "it: a failure (a full disk) leaves the earlier file, or none, never a truncated\n"
+        "one, and is reported when it happens. One file cannot serve two outputs.\n"
         "\n"
         "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
         ex_progname, DEFAULT_DATA, def[ITERS], def[INTERVAL], def[WAYS], def[SHOTS],
@@ -185,48 +194,52 @@ static int parse_cli(int argc, char **argv, cli *c)
             break;
         case OPT_DATA: c->data = optarg; break;
         case OPT_META_ITERS:
-            bad |= ex_parse_int(optname, optarg, 0, 100000000, &c->meta_iters);
+            bad |= ex_parse_int(optname, optarg, 0, EX_MAX_ITERS, &c->meta_iters);
             c->has_meta_iters = 1;
             break;
         case OPT_EVAL_INTERVAL:
-            bad |= ex_parse_int(optname, optarg, 0, 100000000, &c->eval_interval);
+            bad |= ex_parse_int(optname, optarg, 0, EX_MAX_ITERS, &c->eval_interval);
             c->has_eval_interval = 1;
             break;
         case OPT_WAYS:
-            bad |= ex_parse_int(optname, optarg, 2, 10000, &c->ways);
+            bad |= ex_parse_int(optname, optarg, 2, EX_MAX_WAYS, &c->ways);
             c->has_ways = 1;
             break;
         case OPT_SHOTS:
-            bad |= ex_parse_int(optname, optarg, 1, 10000, &c->shots);
+            bad |= ex_parse_int(optname, optarg, 1, EX_MAX_SHOTS, &c->shots);
             c->has_shots = 1;
             break;
         case OPT_TRAIN_SHOTS:
-            bad |= ex_parse_int(optname, optarg, 1, 10000, &c->train_shots);
+            bad |= ex_parse_int(optname, optarg, 1, EX_MAX_SHOTS, &c->train_shots);
             c->has_train_shots = 1;
             break;
         case OPT_INNER_ITERS:
-            bad |= ex_parse_int(optname, optarg, 1, 1000000, &c->inner_iters);
+            bad |= ex_parse_int(optname, optarg, 1, EX_MAX_INNER_ITERS, &c->inner_iters);
             c->has_inner_iters = 1;
             break;
         case OPT_INNER_BATCH:
-            bad |= ex_parse_int(optname, optarg, 1, 1000000, &c->inner_batch);
+            bad |= ex_parse_int(optname, optarg, 1, EX_MAX_INNER_BATCH, &c->inner_batch);
             c->has_inner_batch = 1;
             break;
         case OPT_LR:
-            bad |= ex_parse_float(optname, optarg, 0.0, 1, 1e6, &c->lr);
+            bad |= ex_parse_float(optname, optarg, 0.0, EX_MAX_LR, EX_MIN_OPEN | EX_MAX_OPEN,
+                                  &c->lr);
             c->has_lr = 1;
             break;
         case OPT_META_STEP:
-            bad |= ex_parse_float(optname, optarg, 0.0, 1, 1e6, &c->meta_step);
+            bad |= ex_parse_float(optname, optarg, 0.0, EX_MAX_META_STEP, EX_MIN_OPEN,
+                                  &c->meta_step);
             c->has_meta_step = 1;
             break;
         case OPT_SEED:
             bad |= ex_parse_u64(optname, optarg, &c->seed);
             c->has_seed = 1;
             break;
-        case OPT_THREADS: bad |= ex_parse_int(optname, optarg, 1, 1024, &c->threads); break;
+        case OPT_THREADS:
+            bad |= ex_parse_int(optname, optarg, 1, EX_MAX_THREADS, &c->threads);
+            break;
         case OPT_FINAL_EVAL:
-            bad |= ex_parse_int(optname, optarg, 1, 100000000, &c->final_eval);
+            bad |= ex_parse_int(optname, optarg, 1, EX_MAX_ITERS, &c->final_eval);
             break;
         case OPT_CSV: c->csv = optarg; break;
         case OPT_PLOT: c->plot = optarg; break;
@@ -234,7 +247,9 @@ static int parse_cli(int argc, char **argv, cli *c)
         case OPT_PREDICTIONS: c->predictions = optarg; break;
         case OPT_CHECKPOINT: c->checkpoint = optarg; break;
         case OPT_RESUME: c->resume = optarg; break;
-        case OPT_STOP_AFTER: bad |= ex_parse_int(optname, optarg, 1, 100000000, &c->stop_after); break;
+        case OPT_STOP_AFTER:
+            bad |= ex_parse_int(optname, optarg, 1, EX_MAX_ITERS, &c->stop_after);
+            break;
         case OPT_KERAS_ARGMAX: c->keras_argmax = 1; break;
         case OPT_QUIET: c->quiet = 1; break;
         case OPT_HELP: usage(stdout); return EX_OK;
@@ -266,19 +281,18 @@ static int parse_cli(int argc, char **argv, cli *c)
 
 typedef struct run {
     ex_progress progress;
-    FILE *csv;
-    const char *csv_path;
+    ex_curve csv;            /* the learning curve, when --csv */
     reptile_meta *meta;
     const char *checkpoint;  /* saved every CHECKPOINT_EVERY iterations */
     int stop_after;          /* end after this iteration (0 = never) */
     int stopped;             /* ended by stop_after */
     int checkpoint_failed;
-    double elapsed_offset;   /* CSV elapsed_s of the run resumed */
+    int csv_failed;          /* reported when it happened; the run stopped */
     int quiet;
     int start_iter;          /* meta-iterations done before this run */
     size_t n, cap;           /* evaluated iterations recorded */
     double *train, *test;
-    int failed_write, oom;
+    int oom;
 } run;
 
 static volatile sig_atomic_t g_stop;
@@ -318,12 +332,12 @@ static int on_progress(const reptile_progress *p, void *user)
     if (p->evaluated) {
         if (!r->oom && record(r, p->train_accuracy, p->test_accuracy) != 0)
             r->oom = 1;
-        if (r->csv && !r->failed_write &&
-            (fprintf(r->csv, "%d,%.9g,%f,%f,%.3f\n", meta_iter, (double)p->meta_step,
-                     (double)p->train_accuracy, (double)p->test_accuracy,
-                     r->elapsed_offset + p->elapsed_s) < 0 ||
-             fflush(r->csv) != 0)) /* readable while training runs */
-            r->failed_write = 1;
+        if (ex_curve_active(&r->csv) &&
+            ex_curve_add(&r->csv, meta_iter, (double)p->meta_step, (double)p->train_accuracy,
+                         (double)p->test_accuracy, p->elapsed_s) != 0) {
+            r->csv_failed = 1;
+            return 1; /* at once: not hours later */
+        }
         if (!r->quiet && meta_iter % 100 == 0) {
             ex_progress_clear(&r->progress);
             printf("batch %d: train=%f test=%f\n", meta_iter, (double)p->train_accuracy,
@@ -333,8 +347,17 @@ static int on_progress(const reptile_progress *p, void *user)
     }
     ex_progress_update(&r->progress, p->iteration - r->start_iter, p->evaluated,
                        p->train_accuracy, p->test_accuracy);
-    if (r->checkpoint && p->iteration % CHECKPOINT_EVERY == 0 && p->iteration < p->total &&
-        reptile_meta_save(r->meta, r->checkpoint) != 0) {
+    int periodic = p->iteration % CHECKPOINT_EVERY == 0 && p->iteration < p->total;
+    /* The CSV first: it then covers every row before the checkpoint's
+     * iteration, which a resumed run keeps. */
+    if (periodic && ex_curve_active(&r->csv)) {
+        ex_progress_clear(&r->progress);
+        if (ex_curve_snapshot(&r->csv) != 0) {
+            r->csv_failed = 1;
+            return 1;
+        }
+    }
+    if (r->checkpoint && periodic && reptile_meta_save(r->meta, r->checkpoint) != 0) {
         ex_progress_clear(&r->progress);
         ex_error("--checkpoint: saving at iteration %d failed: %s", p->iteration,
                  reptile_error_last());
@@ -348,65 +371,10 @@ static int on_progress(const reptile_progress *p, void *user)
     return g_stop ? 1 : 0;
 }
 
-/* Resuming with --csv: keep the rows of the earlier run(s) up to the saved
- * iteration (later ones are run again), record them for the plot and
- * rewrite the file with them. A missing or empty file starts afresh. */
-static int csv_resume(run *r, const char *path, int start_iter)
+/* Rows kept from a resumed run's CSV also feed the plot. */
+static int keep_row(void *user, double train_acc, double test_acc)
 {
-    static const char header[] = "iteration,meta_step,train_acc,test_acc,elapsed_s\n";
-    FILE *in = fopen(path, "r");
-    char *kept = NULL;
-    size_t kept_len = 0;
-    if (in) {
-        char line[512];
-        int lineno = 0;
-        while (fgets(line, sizeof line, in)) {
-            lineno++;
-            if (lineno == 1) {
-                if (strcmp(line, header) != 0) {
-                    ex_error("--csv: '%s' is not a reptile-omniglot learning curve (its first "
-                             "line differs); refusing to overwrite it when resuming",
-                             path);
-                    fclose(in);
-                    return -1;
-                }
-                continue;
-            }
-            int it;
-            double step, tr, te, el;
-            if (sscanf(line, "%d,%lf,%lf,%lf,%lf", &it, &step, &tr, &te, &el) != 5) {
-                ex_error("--csv: %s:%d: cannot parse '%.*s'", path, lineno,
-                         (int)strcspn(line, "\n"), line);
-                fclose(in);
-                free(kept);
-                return -1;
-            }
-            if (it >= start_iter)
-                continue;
-            size_t n = strlen(line);
-            char *k = realloc(kept, kept_len + n + 1);
-            if (!k || record(r, tr, te) != 0) {
-                free(k ? k : kept);
-                fclose(in);
-                ex_error("--csv: out of memory");
-                return -1;
-            }
-            kept = k;
-            memcpy(kept + kept_len, line, n + 1);
-            kept_len += n;
-            r->elapsed_offset = el;
-        }
-        fclose(in);
-    }
-    r->csv = fopen(path, "w");
-    if (!r->csv || fputs(header, r->csv) < 0 ||
-        (kept_len && fwrite(kept, 1, kept_len, r->csv) != kept_len) || fflush(r->csv) != 0) {
-        ex_error("--csv: cannot write '%s'", path);
-        free(kept);
-        return -1;
-    }
-    free(kept);
-    return 0;
+    return record(user, train_acc, test_acc);
 }
 
 /* ---- pictures ----------------------------------------------------------------- */
@@ -417,6 +385,18 @@ static uint64_t splitmix64(uint64_t *x)
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
+}
+
+/* A picture drawn into o->name (draw_rc, err: the drawing's result) is put
+ * in place, or dropped with the reason. */
+static int put_picture(ex_output *o, int draw_rc, const char *err)
+{
+    if (draw_rc != 0) {
+        ex_error("%s: cannot write '%s': %s", o->opt, o->path, err);
+        ex_output_abort(o);
+        return -1;
+    }
+    return ex_output_commit(o);
 }
 
 /* The tutorial's 5x5 figure: five random training characters (rows), five
@@ -450,9 +430,12 @@ static int draw_samples(const char *path, const reptile_dataset *train, uint64_t
         titles[row * 5 + 2] = titles_buf[row];
     }
     char err[256];
-    int rc = ex_plot_images(path, images, 25, 5, h, w, c, 4, titles, err, sizeof err);
-    if (rc)
-        ex_error("--samples: %s", err);
+    ex_output o;
+    int rc = ex_output_open(&o, "--samples", path);
+    if (rc == 0)
+        rc = put_picture(&o, ex_plot_images(o.name, images, 25, 5, h, w, c, 4, titles, err,
+                                            sizeof err),
+                         err);
     free(images);
     return rc;
 }
@@ -487,9 +470,12 @@ static int draw_predictions(const char *path, reptile_meta *meta, const reptile_
         titles[i] = titles_buf[i];
     }
     char err[256];
-    rc = ex_plot_images(path, images, shown, shown, h, w, c, 5, titles, err, sizeof err);
-    if (rc)
-        ex_error("--predictions: %s", err);
+    ex_output o;
+    rc = ex_output_open(&o, "--predictions", path);
+    if (rc == 0)
+        rc = put_picture(&o, ex_plot_images(o.name, images, shown, shown, h, w, c, 5, titles, err,
+                                            sizeof err),
+                         err);
 out:
     free(images);
     free(labels);
@@ -523,6 +509,15 @@ int main(int argc, char **argv)
     int status = parse_cli(argc, argv, &c);
     if (status >= 0)
         return status;
+
+    /* One file for two outputs would silently keep only one of them. The
+     * checkpoint may replace the state it resumes from. */
+    const char *file_opt[] = {"--csv", "--plot", "--samples", "--predictions", "--checkpoint",
+                              "--resume"};
+    const char *file_path[] = {c.csv, c.plot, c.samples, c.predictions, c.checkpoint, c.resume};
+    static const int resume_in_place[][2] = {{4, 5}};
+    if (ex_outputs_distinct(file_opt, file_path, 6, resume_in_place, 1) != 0)
+        return usage_error();
 
     /* Options that cannot be served, before any work. */
     const char *picture_opt = c.plot ? "--plot" : c.samples ? "--samples"
@@ -613,26 +608,13 @@ int main(int argc, char **argv)
     }
 
     /* Outputs must be writable before hours of training. */
-    const char *out_opt[] = {"--csv", "--plot", "--samples", "--predictions", "--checkpoint"};
-    const char *out_path[] = {c.csv, c.plot, c.samples, c.predictions, c.checkpoint};
     for (int i = 0; i < 5; i++)
-        if (out_path[i] && ex_check_writable(out_opt[i], out_path[i]) != 0)
+        if (file_path[i] && ex_output_check(file_opt[i], file_path[i]) != 0)
             return EX_FAILURE;
 
     /* Data. */
-    char split_dir[4096];
-    if (!ex_is_dir(c.data)) {
-        ex_error("Omniglot data folder '%s' not found: %s", c.data, fetch_hint);
+    if (ex_check_omniglot_dir(c.data, fetch_hint) != 0)
         return EX_FAILURE;
-    }
-    static const char *const split_folder[2] = {"images_background", "images_evaluation"};
-    for (int i = 0; i < 2; i++) {
-        snprintf(split_dir, sizeof split_dir, "%s/%s", c.data, split_folder[i]);
-        if (!ex_is_dir(split_dir)) {
-            ex_error("'%s' has no %s/ folder: %s", c.data, split_folder[i], fetch_hint);
-            return EX_FAILURE;
-        }
-    }
     reptile_image_options img;
     reptile_image_options_init(&img, REPTILE_IMAGE_OPTIONS_VERSION);
     img.threads = c.threads;
@@ -696,9 +678,8 @@ int main(int argc, char **argv)
 
     if (c.samples && draw_samples(c.samples, train, opts.seed) != 0)
         goto out;
-    if (c.csv && csv_resume(&r, c.csv, r.start_iter) != 0)
+    if (c.csv && ex_curve_open(&r.csv, "--csv", c.csv, r.start_iter, keep_row, &r) != 0)
         goto out;
-    r.csv_path = c.csv;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -721,8 +702,11 @@ int main(int argc, char **argv)
     signal(SIGTERM, SIG_DFL);
 
     int failed = 0;
-    if (r.checkpoint_failed) {
-        failed = 1; /* reported by the callback */
+    if (r.checkpoint_failed || r.csv_failed) {
+        /* The reason was reported by the callback, when it happened. */
+        ex_error("stopped after %d of %d iterations: %s could not be written", done, iterations,
+                 r.csv_failed ? "--csv" : "--checkpoint");
+        failed = 1;
     } else if (rc != 0) {
         ex_error("meta-training stopped after %d of %d iterations: %s", done, iterations,
                  reptile_error_last());
@@ -736,12 +720,9 @@ int main(int argc, char **argv)
                  iterations);
         failed = 1;
     }
-    if (r.csv) {
-        if (fclose(r.csv) != 0 || r.failed_write) {
-            ex_error("--csv: writing '%s' failed", c.csv);
-            failed = 1;
-        }
-        r.csv = NULL;
+    if (ex_curve_active(&r.csv) && ex_curve_finish(&r.csv) != 0) {
+        r.csv_failed = 1;
+        failed = 1;
     }
     if (r.oom) {
         ex_error("out of memory recording the learning curve");
@@ -751,12 +732,16 @@ int main(int argc, char **argv)
         char err[256], title[128];
         snprintf(title, sizeof title, "Reptile on Omniglot, %d-way %d-shot (%s)", opts.ways,
                  opts.eval_shots, c.resume ? "resumed run" : c.preset);
-        if (ex_plot_curve(c.plot, r.train, r.test, r.n, SMOOTH_WINDOW, title, err, sizeof err)) {
-            ex_error("--plot: %s", err);
+        ex_output o;
+        if (ex_output_open(&o, "--plot", c.plot) != 0 ||
+            put_picture(&o, ex_plot_curve(o.name, r.train, r.test, r.n, SMOOTH_WINDOW, title, err,
+                                          sizeof err),
+                        err) != 0)
             failed = 1;
-        }
     }
-    if (c.checkpoint && rc == 0 && !r.checkpoint_failed) {
+    /* Not after a CSV failure: the CSV on disk would lack rows before the
+     * checkpoint's iteration, and a resumed run would never write them. */
+    if (c.checkpoint && rc == 0 && !r.checkpoint_failed && !r.csv_failed) {
         if (reptile_meta_save(meta, c.checkpoint) != 0) {
             lib_fail("--checkpoint");
             failed = 1;
@@ -770,7 +755,8 @@ int main(int argc, char **argv)
                          (uint64_t)reptile_meta_iteration(meta)) != 0)
         failed = 1;
 
-    if (c.final_eval > 0 && rc == 0 && !g_stop && !r.stopped && !r.checkpoint_failed) {
+    if (c.final_eval > 0 && rc == 0 && !g_stop && !r.stopped && !r.checkpoint_failed &&
+        !r.csv_failed) {
         double mean = 0.0, ci95 = 0.0;
         if (!c.quiet)
             fprintf(stderr, "%s: evaluating %d test tasks\n", ex_progname, c.final_eval);
@@ -786,8 +772,7 @@ int main(int argc, char **argv)
     status = failed ? EX_FAILURE : EX_OK;
 
 out:
-    if (r.csv)
-        fclose(r.csv);
+    ex_curve_abort(&r.csv);
     free(r.train);
     free(r.test);
     reptile_meta_free(meta);

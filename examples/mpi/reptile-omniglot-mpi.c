@@ -13,64 +13,32 @@
 #include <reptile/mpi.h>
 #include <reptile/reptile.h>
 
-#include <errno.h>
+#include "../cli.h"
+#include "../curve.h"
+#include "../output.h"
+
 #include <getopt.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #define PROG "reptile-omniglot-mpi"
 #define DEFAULT_DATA "data/omniglot"
 #define DEFAULT_PRESET "keras-tutorial"
-
-enum { EX_OK = 0, EX_FAILURE = 1, EX_USAGE = 2 };
+#define SNAPSHOT_EVERY 100
 
 static int g_rank, g_size;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static void err(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (g_size > 1)
-        fprintf(stderr, "%s: rank %d: ", PROG, g_rank);
-    else
-        fprintf(stderr, "%s: ", PROG);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    va_end(ap);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_rss_mb(void)
-{
-    struct rusage ru;
-    return getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0.0;
-}
-
 /* ---- command line --------------------------------------------------------- */
 
+/* -1: not given (the preset's value). */
 typedef struct cli {
     const char *preset, *data, *csv, *checkpoint;
-    long meta_iters, meta_batch, eval_interval, ways, shots, train_shots, inner_iters,
+    int meta_iters, meta_batch, eval_interval, ways, shots, train_shots, inner_iters,
         inner_batch, threads, final_eval;
-    double lr, meta_step, timeout;
-    unsigned long long seed;
+    float lr, meta_step;
+    double timeout;
+    uint64_t seed;
     int has_seed, quiet;
 } cli;
 
@@ -126,8 +94,11 @@ static void usage(FILE *f)
         "  --threads N          worker threads per rank (default: 1)\n"
         "  --final-eval N       rank 0 evaluates N test tasks after training\n"
         "  --csv FILE           learning curve (rank 0): iteration,meta_step,train_acc,\n"
-        "                       test_acc,elapsed_s\n"
-        "  --checkpoint FILE    rank 0 saves the trained model (reptile_model_save)\n"
+        "                       test_acc,elapsed_s; rows go to FILE.tmp.XXXXXX as they\n"
+        "                       come, FILE is replaced atomically every 100 iterations\n"
+        "                       and at the end\n"
+        "  --checkpoint FILE    rank 0 saves the trained model (reptile_model_save,\n"
+        "                       atomically)\n"
         "  --timeout S          a rank waiting more than S seconds in one allreduce\n"
         "                       (another rank died or hung) aborts the job; 0 = wait\n"
         "                       forever (default: 120)\n"
@@ -141,34 +112,6 @@ static void usage(FILE *f)
         PROG, DEFAULT_DATA);
 }
 
-static int parse_long(const char *opt, const char *arg, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (errno || end == arg || *end || v < min || v > max) {
-        if (g_rank == 0)
-            err("%s: '%s' is not a whole number in %ld..%ld", opt, arg, min, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *opt, const char *arg, double min, double max, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(arg, &end);
-    if (errno || end == arg || *end || !isfinite(v) || v < min || v > max) {
-        if (g_rank == 0)
-            err("%s: '%s' is not a number in %g..%g", opt, arg, min, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Returns -1 to continue, or an exit status. Only rank 0 prints. */
 static int parse_cli(int argc, char **argv, cli *c)
 {
@@ -177,7 +120,7 @@ static int parse_cli(int argc, char **argv, cli *c)
     c->data = DEFAULT_DATA;
     c->meta_iters = c->meta_batch = c->eval_interval = c->ways = c->shots = -1;
     c->train_shots = c->inner_iters = c->inner_batch = -1;
-    c->lr = c->meta_step = -1.0;
+    c->lr = c->meta_step = -1.0f;
     c->threads = 1;
     c->timeout = 120.0;
     opterr = 0;
@@ -191,33 +134,39 @@ static int parse_cli(int argc, char **argv, cli *c)
         switch (opt) {
         case OPT_PRESET: c->preset = optarg; break;
         case OPT_DATA: c->data = optarg; break;
-        case OPT_META_ITERS: bad = parse_long(o, optarg, 0, 100000000, &c->meta_iters); break;
-        case OPT_META_BATCH: bad = parse_long(o, optarg, 1, 100000, &c->meta_batch); break;
-        case OPT_EVAL_INTERVAL: bad = parse_long(o, optarg, 0, 100000000, &c->eval_interval); break;
-        case OPT_WAYS: bad = parse_long(o, optarg, 2, 10000, &c->ways); break;
-        case OPT_SHOTS: bad = parse_long(o, optarg, 1, 10000, &c->shots); break;
-        case OPT_TRAIN_SHOTS: bad = parse_long(o, optarg, 1, 10000, &c->train_shots); break;
-        case OPT_INNER_ITERS: bad = parse_long(o, optarg, 1, 1000000, &c->inner_iters); break;
-        case OPT_INNER_BATCH: bad = parse_long(o, optarg, 1, 1000000, &c->inner_batch); break;
-        case OPT_LR: bad = parse_double(o, optarg, 1e-12, 1e6, &c->lr); break;
-        case OPT_META_STEP: bad = parse_double(o, optarg, 1e-12, 1e6, &c->meta_step); break;
-        case OPT_SEED: {
-            char *end = NULL;
-            errno = 0;
-            c->seed = strtoull(optarg, &end, 0);
-            if (errno || end == optarg || *end || optarg[0] == '-') {
-                if (g_rank == 0)
-                    err("--seed: '%s' is not an unsigned integer", optarg);
-                bad = 1;
-            }
+        case OPT_META_ITERS: bad = ex_parse_int(o, optarg, 0, EX_MAX_ITERS, &c->meta_iters); break;
+        case OPT_META_BATCH:
+            bad = ex_parse_int(o, optarg, 1, EX_MAX_META_BATCH, &c->meta_batch);
+            break;
+        case OPT_EVAL_INTERVAL:
+            bad = ex_parse_int(o, optarg, 0, EX_MAX_ITERS, &c->eval_interval);
+            break;
+        case OPT_WAYS: bad = ex_parse_int(o, optarg, 2, EX_MAX_WAYS, &c->ways); break;
+        case OPT_SHOTS: bad = ex_parse_int(o, optarg, 1, EX_MAX_SHOTS, &c->shots); break;
+        case OPT_TRAIN_SHOTS:
+            bad = ex_parse_int(o, optarg, 1, EX_MAX_SHOTS, &c->train_shots);
+            break;
+        case OPT_INNER_ITERS:
+            bad = ex_parse_int(o, optarg, 1, EX_MAX_INNER_ITERS, &c->inner_iters);
+            break;
+        case OPT_INNER_BATCH:
+            bad = ex_parse_int(o, optarg, 1, EX_MAX_INNER_BATCH, &c->inner_batch);
+            break;
+        case OPT_LR:
+            bad = ex_parse_float(o, optarg, 0.0, EX_MAX_LR, EX_MIN_OPEN | EX_MAX_OPEN, &c->lr);
+            break;
+        case OPT_META_STEP:
+            bad = ex_parse_float(o, optarg, 0.0, EX_MAX_META_STEP, EX_MIN_OPEN, &c->meta_step);
+            break;
+        case OPT_SEED:
+            bad = ex_parse_u64(o, optarg, &c->seed);
             c->has_seed = 1;
             break;
-        }
-        case OPT_THREADS: bad = parse_long(o, optarg, 1, 1024, &c->threads); break;
-        case OPT_FINAL_EVAL: bad = parse_long(o, optarg, 1, 100000000, &c->final_eval); break;
+        case OPT_THREADS: bad = ex_parse_int(o, optarg, 1, EX_MAX_THREADS, &c->threads); break;
+        case OPT_FINAL_EVAL: bad = ex_parse_int(o, optarg, 1, EX_MAX_ITERS, &c->final_eval); break;
         case OPT_CSV: c->csv = optarg; break;
         case OPT_CHECKPOINT: c->checkpoint = optarg; break;
-        case OPT_TIMEOUT: bad = parse_double(o, optarg, 0.0, 1e9, &c->timeout); break;
+        case OPT_TIMEOUT: bad = ex_parse_double(o, optarg, 0.0, 1e9, 0, &c->timeout); break;
         case OPT_QUIET: c->quiet = 1; break;
         case OPT_HELP:
             if (g_rank == 0)
@@ -228,13 +177,11 @@ static int parse_cli(int argc, char **argv, cli *c)
                 printf("%s (libreptile %s)\n", PROG, reptile_version_string());
             return EX_OK;
         case ':':
-            if (g_rank == 0)
-                err("option '%s' needs a value", o);
+            ex_error("option '%s' needs a value", o);
             bad = 1;
             break;
         default:
-            if (g_rank == 0)
-                err("unknown option '%s'", o);
+            ex_error("unknown option '%s'", o);
             bad = 1;
             break;
         }
@@ -245,8 +192,15 @@ static int parse_cli(int argc, char **argv, cli *c)
         }
     }
     if (optind < argc) {
+        ex_error("unexpected argument '%s' (all settings are --options)", argv[optind]);
+        return EX_USAGE;
+    }
+    /* One file for both outputs would keep only one of them. */
+    const char *file_opt[] = {"--csv", "--checkpoint"};
+    const char *file_path[] = {c->csv, c->checkpoint};
+    if (ex_outputs_distinct(file_opt, file_path, 2, NULL, 0) != 0) {
         if (g_rank == 0)
-            err("unexpected argument '%s' (all settings are --options)", argv[optind]);
+            fprintf(stderr, "Try '%s --help' for more information.\n", PROG);
         return EX_USAGE;
     }
     return -1;
@@ -255,20 +209,27 @@ static int parse_cli(int argc, char **argv, cli *c)
 /* ---- progress on rank 0 ------------------------------------------------------ */
 
 typedef struct run {
-    FILE *csv;
-    int quiet, failed_write;
+    ex_curve csv; /* the learning curve, when --csv */
+    int quiet;
 } run;
+
+static ex_curve *g_csv; /* dropped by die() */
+static void die(int code);
 
 static int on_progress(const reptile_progress *p, void *user)
 {
     run *r = user;
     int meta_iter = p->iteration - 1;
+    /* A CSV that cannot be written ends the job at once (the message says
+     * why), not after the whole run. */
+    if (p->evaluated && ex_curve_active(&r->csv) &&
+        ex_curve_add(&r->csv, meta_iter, (double)p->meta_step, (double)p->train_accuracy,
+                     (double)p->test_accuracy, p->elapsed_s) != 0)
+        die(EX_FAILURE);
+    if (ex_curve_active(&r->csv) && p->iteration % SNAPSHOT_EVERY == 0 &&
+        p->iteration < p->total && ex_curve_snapshot(&r->csv) != 0)
+        die(EX_FAILURE);
     if (p->evaluated) {
-        if (r->csv && !r->failed_write &&
-            (fprintf(r->csv, "%d,%.9g,%f,%f,%.3f\n", meta_iter, (double)p->meta_step,
-                     (double)p->train_accuracy, (double)p->test_accuracy, p->elapsed_s) < 0 ||
-             fflush(r->csv) != 0))
-            r->failed_write = 1;
         if (!r->quiet && meta_iter % 100 == 0) {
             printf("batch %d: train=%f test=%f\n", meta_iter, (double)p->train_accuracy,
                    (double)p->test_accuracy);
@@ -279,12 +240,6 @@ static int on_progress(const reptile_progress *p, void *user)
 }
 
 /* ---- main ------------------------------------------------------------------------- */
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 /* Every rank reaches here with its own verdict; returns the worst status
  * (so that either all ranks go on or all stop together). */
@@ -298,6 +253,8 @@ static int agree(int status)
 
 static void die(int code)
 {
+    if (g_csv)
+        ex_curve_abort(g_csv); /* no temporary file left behind */
     fflush(stdout);
     fflush(stderr);
     MPI_Abort(MPI_COMM_WORLD, code);
@@ -306,7 +263,7 @@ static void die(int code)
 
 int main(int argc, char **argv)
 {
-    const double t_start = now_s();
+    const double t_start = ex_now();
     int provided = 0;
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "%s: MPI_Init_thread failed\n", PROG);
@@ -315,66 +272,73 @@ int main(int argc, char **argv)
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    char progname[64];
+    snprintf(progname, sizeof progname, g_size > 1 ? "%s: rank %d" : "%s", PROG, g_rank);
+    ex_progname = progname;
 
+    /* Every rank parses the same command line: rank 0 alone reports. */
+    ex_error_mute = g_rank != 0;
     cli c;
     int status = parse_cli(argc, argv, &c);
     reptile_meta_options opts;
     if (status < 0) {
         status = EX_OK - 1;
         if (reptile_meta_options_preset(&opts, REPTILE_META_OPTIONS_VERSION, c.preset) != 0) {
-            if (g_rank == 0)
-                err("--preset: %s", reptile_error_last());
+            ex_error("--preset: %s", reptile_error_last());
             status = EX_USAGE;
         }
     }
     if (status < 0) {
         if (c.meta_iters > 0)
-            opts.meta_iters = (int)c.meta_iters;
+            opts.meta_iters = c.meta_iters;
         if (c.meta_batch > 0)
-            opts.meta_batch = (int)c.meta_batch;
+            opts.meta_batch = c.meta_batch;
         if (c.eval_interval >= 0)
-            opts.eval_interval = (int)c.eval_interval;
+            opts.eval_interval = c.eval_interval;
         if (c.ways > 0)
-            opts.ways = (int)c.ways;
+            opts.ways = c.ways;
         if (c.shots > 0)
-            opts.eval_shots = (int)c.shots;
+            opts.eval_shots = c.shots;
         if (c.train_shots > 0)
-            opts.train_shots = (int)c.train_shots;
+            opts.train_shots = c.train_shots;
         if (c.inner_iters > 0)
-            opts.inner_iters = (int)c.inner_iters;
+            opts.inner_iters = c.inner_iters;
         if (c.inner_batch > 0)
-            opts.inner_batch = (int)c.inner_batch;
+            opts.inner_batch = c.inner_batch;
         if (c.lr > 0)
-            opts.lr = (float)c.lr;
+            opts.lr = c.lr;
         if (c.meta_step > 0) {
-            opts.meta_step = (float)c.meta_step;
+            opts.meta_step = c.meta_step;
             if (opts.meta_step_final > opts.meta_step)
                 opts.meta_step_final = opts.meta_step;
         }
         if (c.has_seed)
             opts.seed = c.seed;
-        opts.threads = (int)c.threads;
+        opts.threads = c.threads;
         if (reptile_meta_options_validate(&opts) != 0) {
-            if (g_rank == 0)
-                err("invalid settings: %s", reptile_error_last());
+            ex_error("invalid settings: %s", reptile_error_last());
             status = EX_USAGE;
         }
     }
+    ex_error_mute = 0;
     /* Usage errors and --help are the same on every rank: leave together. */
     if (status >= 0) {
         MPI_Finalize();
         return status;
     }
-    const int iterations = c.meta_iters >= 0 ? (int)c.meta_iters : opts.meta_iters;
+    const int iterations = c.meta_iters >= 0 ? c.meta_iters : opts.meta_iters;
 
     reptile_mpi *mpi = NULL;
     if (reptile_mpi_new(&mpi, MPI_COMM_WORLD) != 0 || reptile_mpi_set_timeout(mpi, c.timeout) != 0 ||
         reptile_mpi_options(mpi, &opts) != 0) {
-        err("setting up MPI: %s", reptile_mpi_error_last());
+        ex_error("setting up MPI: %s", reptile_mpi_error_last());
         die(EX_FAILURE);
     }
     /* Rank 0 alone evaluates and reports. */
-    run r = {NULL, c.quiet, 0};
+    run r;
+    memset(&r, 0, sizeof r);
+    r.quiet = c.quiet;
+    g_csv = &r.csv;
     if (g_rank == 0) {
         opts.progress = on_progress;
         opts.progress_user = &r;
@@ -387,12 +351,13 @@ int main(int argc, char **argv)
     reptile_model *model = NULL;
     reptile_meta *meta = NULL;
     status = EX_OK;
-    double t = now_s();
-    char split_dir[4096];
-    snprintf(split_dir, sizeof split_dir, "%s/images_background", c.data);
-    if (!is_dir(split_dir)) {
-        err("Omniglot data folder '%s' not found (no images_background/): run "
-            "scripts/fetch-omniglot, or pass --data DIR (on every host)", c.data);
+    double t = ex_now();
+    /* Outputs (rank 0) must be writable before the data is loaded. */
+    if (g_rank == 0 && ((c.csv && ex_output_check("--csv", c.csv) != 0) ||
+                        (c.checkpoint && ex_output_check("--checkpoint", c.checkpoint) != 0))) {
+        status = EX_FAILURE;
+    } else if (ex_check_omniglot_dir(c.data, "run scripts/fetch-omniglot, or pass --data DIR "
+                                             "(on every host)") != 0) {
         status = EX_FAILURE;
     } else {
         reptile_image_options img;
@@ -400,37 +365,31 @@ int main(int argc, char **argv)
         img.threads = opts.threads;
         if (reptile_dataset_open_omniglot(&train, c.data, "background", &img) != 0 ||
             reptile_dataset_open_omniglot(&test, c.data, "evaluation", &img) != 0) {
-            err("loading Omniglot from '%s': %s", c.data, reptile_error_last());
+            ex_error("loading Omniglot from '%s': %s", c.data, reptile_error_last());
             status = EX_FAILURE;
         }
     }
-    if (status == EX_OK && g_rank == 0 && c.csv) {
-        r.csv = fopen(c.csv, "w");
-        if (!r.csv) {
-            err("--csv: cannot write '%s': %s", c.csv, strerror(errno));
-            status = EX_FAILURE;
-        } else {
-            fprintf(r.csv, "iteration,meta_step,train_acc,test_acc,elapsed_s\n");
-        }
-    }
-    const double load_s = now_s() - t;
+    if (status == EX_OK && g_rank == 0 && c.csv &&
+        ex_curve_open(&r.csv, "--csv", c.csv, 0, NULL, NULL) != 0)
+        status = EX_FAILURE;
+    const double load_s = ex_now() - t;
     if (status == EX_OK && reptile_model_new_omniglot(&model, opts.ways, opts.seed) != 0) {
-        err("building the network: %s", reptile_error_last());
+        ex_error("building the network: %s", reptile_error_last());
         status = EX_FAILURE;
     }
     /* A rank that cannot start stops everyone before any collective. */
     if (agree(status) != EX_OK) {
         if (g_rank == 0 && status == EX_OK)
-            err("another rank failed to start (see its message)");
+            ex_error("another rank failed to start (see its message)");
         die(EX_FAILURE);
     }
     if (reptile_mpi_broadcast_model(mpi, model, 0) != 0 ||
         reptile_mpi_check_consistent(mpi, &opts, model) != 0) {
-        err("%s", reptile_mpi_error_last());
+        ex_error("%s", reptile_mpi_error_last());
         die(EX_FAILURE);
     }
     if (reptile_meta_new(&meta, model, &opts) != 0) {
-        err("creating the meta-learner: %s", reptile_error_last());
+        ex_error("creating the meta-learner: %s", reptile_error_last());
         die(EX_FAILURE);
     }
     if (g_rank == 0 && !c.quiet)
@@ -442,39 +401,36 @@ int main(int argc, char **argv)
 
     /* Start together: loading times differ between ranks. */
     MPI_Barrier(MPI_COMM_WORLD);
-    t = now_s();
+    t = ex_now();
     int rc = reptile_meta_train(meta, train, test, iterations);
-    const double train_s = now_s() - t;
+    const double train_s = ex_now() - t;
     if (rc != 0) {
-        err("meta-training stopped at iteration %d of %d: %s%s%s", reptile_meta_iteration(meta),
-            iterations, reptile_error_last(), reptile_mpi_error_last()[0] ? ": " : "",
-            reptile_mpi_error_last());
+        ex_error("meta-training stopped at iteration %d of %d: %s%s%s",
+                 reptile_meta_iteration(meta), iterations, reptile_error_last(),
+                 reptile_mpi_error_last()[0] ? ": " : "", reptile_mpi_error_last());
         die(EX_FAILURE);
     }
 
     int failed = 0;
     if (g_rank == 0) {
-        if (r.csv && (fclose(r.csv) != 0 || r.failed_write)) {
-            err("--csv: writing '%s' failed", c.csv);
+        if (ex_curve_active(&r.csv) && ex_curve_finish(&r.csv) != 0)
             failed = 1;
-        }
-        r.csv = NULL;
         if (c.checkpoint && reptile_model_save(model, c.checkpoint) != 0) {
-            err("--checkpoint: %s", reptile_error_last());
+            ex_error("--checkpoint: %s", reptile_error_last());
             failed = 1;
         }
         if (c.final_eval > 0) {
             double mean = 0.0, ci95 = 0.0;
-            if (reptile_meta_evaluate(meta, test, (int)c.final_eval, 0, 0, &mean, &ci95) != 0) {
-                err("final evaluation: %s", reptile_error_last());
+            if (reptile_meta_evaluate(meta, test, c.final_eval, 0, 0, &mean, &ci95) != 0) {
+                ex_error("final evaluation: %s", reptile_error_last());
                 failed = 1;
             } else {
-                printf("final: episodes=%ld ways=%d shots=%d accuracy=%f ci95=%f\n", c.final_eval,
+                printf("final: episodes=%d ways=%d shots=%d accuracy=%f ci95=%f\n", c.final_eval,
                        opts.ways, opts.eval_shots, mean, ci95);
             }
         }
         printf("time: load_s=%.3f train_s=%.3f total_s=%.3f peak_rss_mb=%.1f\n", load_s, train_s,
-               now_s() - t_start, peak_rss_mb());
+               ex_now() - t_start, ex_peak_rss_mb());
         double ips = train_s > 0 ? (double)iterations / train_s : 0.0;
         printf("world_size=%d meta_batch_per_rank=%d threads_per_rank=%d meta_iters_per_s=%.3f "
                "tasks_per_s=%.2f\n",

@@ -7,32 +7,14 @@ set -u
 prog=$1
 evalprog=$2
 cairo=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-# expect STATUS PATTERN COMMAND...: exit status and a stderr+stdout pattern.
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/out" 2>&1 </dev/null
-    got=$?
-    if [ "$got" -eq "$want" ] && grep -q -e "$pattern" "$tmp/out"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $* -> exit $got (want $want), output lacks '$pattern':"
-        sed 's/^/    /' "$tmp/out"
-    fi
-}
+. "$(dirname "$0")/common.sh"
 
 nodata="$tmp/no-such-folder"
 expect 2 "meta-iters: 'abc' is not an integer" "$prog" --meta-iters abc
 expect 2 "meta-iters: -3 is out of range" "$prog" --meta-iters -3
 expect 2 "ways: 1 is out of range" "$prog" --ways 1
 expect 2 "shots: '5x' is not an integer" "$prog" --shots 5x
-expect 2 "lr: -1 is out of range" "$prog" --lr -1
+expect 2 "lr: '-1' is out of range" "$prog" --lr -1
 expect 2 "lr: 'nan' is not a finite number" "$prog" --lr nan
 expect 2 "meta-step: '' is not a finite number" "$prog" --meta-step ""
 expect 2 "seed: '-1' is not a non-negative" "$prog" --seed -1
@@ -79,5 +61,4 @@ expect 2 "manifest only applies" "$evalprog" --split tfds --manifest "$tmp/m.tsv
 expect 1 "scripts/fetch-omniglot" "$evalprog" --data "$nodata"
 expect 0 "--transductive" "$evalprog" --help
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -12,6 +12,10 @@ if [ ! -d "$data/images_background" ] || [ ! -d "$data/images_evaluation" ]; the
     echo "SKIP: no Omniglot data in $data (run scripts/fetch-omniglot)"
     exit 77
 fi
+if [ "${REPTILE_GEMM:-}" = native ] && ! grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+    echo "SKIP: REPTILE_GEMM=native, but this CPU has no AVX-512F"
+    exit 77
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 run() { "$prog" --data "$data" --meta-iters 40 "$@" </dev/null; }

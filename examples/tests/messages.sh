@@ -1,0 +1,76 @@
+#!/bin/sh
+# Messages that must not mislead: a --data naming a file says so (not "not
+# found"); every numeric option has one range, the library's, reported by
+# the parser naming the option (--threads 1000 and --threads 100000 alike);
+# a value that underflows to 0 or to a denormal is refused naming the option
+# and echoing what was typed (not the library's "got 0"). No data needed.
+# Usage: messages.sh REPTILE_OMNIGLOT REPTILE_EVAL [REPTILE_OMNIGLOT_MPI]
+# (an empty argument skips that program's checks)
+set -u
+. "$(dirname "$0")/common.sh"
+prog=$1
+evalprog=$2
+mpiprog=${3:-}
+
+none="$tmp/no-data"
+printf 'not a folder\n' >"$tmp/file"
+mkdir -p "$tmp/half/images_evaluation"
+printf 'not a folder\n' >"$tmp/half/images_background"
+
+# Every case names a data folder that does not exist: a value wrongly taken
+# then fails at once (exit 1) instead of starting a run on data/omniglot.
+# Checks shared by the three programs; $@ is the program (and a wrapper).
+common_checks() {
+    expect 1 "'$tmp/file' is a file, not a folder" "$@" --data "$tmp/file"
+    lacks "not found" "--data naming a file"
+    expect 1 "'$tmp/half/images_background' is a file, not a folder" "$@" --data "$tmp/half"
+    # One range for --threads: the library's; and it takes that bound.
+    for n in 257 1000 100000 99999999999999999999; do
+        expect 2 "^[^ ]*: --threads: $n is out of range (expected 1 \.\. 256)" \
+            "$@" --data "$none" --threads "$n"
+    done
+    expect 1 "fetch-omniglot" "$@" --data "$none" --threads 256
+    lacks "threads" "--threads 256"
+}
+
+if [ -n "$prog" ]; then
+    common_checks "$prog"
+    # Floats: underflow to 0, denormal in float, overflow, the library's bounds.
+    for v in 1e-50 1e-40 1e-400 4e-320; do
+        expect 2 "^reptile-omniglot: --lr: '$v' is too small" "$prog" --data "$none" --lr "$v"
+        lacks "got 0" "--lr $v"
+        expect 2 "^reptile-omniglot: --meta-step: '$v' is too small" \
+            "$prog" --data "$none" --meta-step "$v"
+    done
+    expect 2 "^reptile-omniglot: --lr: '5000' is out of range (expected > 0 .. < 1000)" \
+        "$prog" --data "$none" --lr 5000
+    expect 2 "^reptile-omniglot: --lr: '1e400' is out of range" "$prog" --data "$none" --lr 1e400
+    expect 2 "^reptile-omniglot: --meta-step: '2' is out of range (expected > 0 .. 1)" \
+        "$prog" --data "$none" --meta-step 2
+    # Integers: the library's ranges, and a number too long for a long.
+    expect 2 "^reptile-omniglot: --ways: 5000 is out of range (expected 2 .. 4096)" \
+        "$prog" --data "$none" --ways 5000
+    expect 2 "^reptile-omniglot: --inner-batch: 200000 is out of range" \
+        "$prog" --data "$none" --inner-batch 200000
+    expect 2 "^reptile-omniglot: --meta-iters: 99999999999999999999 is out of range" \
+        "$prog" --data "$none" --meta-iters 99999999999999999999
+    # strtoull would read " -1" as 2^64 - 1.
+    expect 2 "^reptile-omniglot: --seed: ' -1' is not a non-negative integer" \
+        "$prog" --data "$none" --seed " -1"
+fi
+
+if [ -n "$evalprog" ]; then
+    common_checks "$evalprog"
+    expect 2 "^reptile-eval: --ways: 5000 is out of range (expected 2 .. 4096)" \
+        "$evalprog" --data "$none" --ways 5000
+fi
+
+# reptile-omniglot-mpi parses with the same code, run as a single process.
+if [ -n "$mpiprog" ]; then
+    common_checks timeout 60 "$mpiprog"
+    expect 2 "^reptile-omniglot-mpi: --lr: '1e-50' is too small" \
+        timeout 60 "$mpiprog" --data "$none" --lr 1e-50
+    expect 2 "^reptile-omniglot-mpi: --meta-batch: 2000 is out of range (expected 1 .. 1024)" \
+        timeout 60 "$mpiprog" --data "$none" --meta-batch 2000
+fi
+finish
