@@ -114,9 +114,10 @@ typedef struct reptile_meta_options {
 
     uint64_t seed;          /**< Seed of every random stream. */
     int threads;            /**< Worker threads (>= 1). Results do not depend on it, nor on OpenBLAS's
-                                 own thread count: while a libreptile call computes, OpenBLAS runs on
-                                 one thread (the library's threads split the work), and the caller's
-                                 OpenBLAS setting is restored when the call returns. */
+                                 own thread count: while a model computes, OpenBLAS runs on one thread
+                                 (the library's threads split the work); the caller's setting is
+                                 restored when no libreptile computation is running (see
+                                 docs/architecture.md, also for OpenBLAS's OpenMP build). */
 
     reptile_progress_fn progress; /**< Optional progress callback. */
     void *progress_user;          /**< Passed to progress. */
@@ -175,15 +176,19 @@ REPTILE_API int reptile_meta_options_validate(const reptile_meta_options *opts);
  * @param model Borrowed: must outlive the meta-learner and not be used
  *              elsewhere meanwhile. Its parameters are the meta-weights.
  * @param opts  Copied; validated as by reptile_meta_options_validate().
- * @return 0, REPTILE_EINVAL, REPTILE_EVERSION, REPTILE_ENOMEM, REPTILE_ETHREAD.
+ * @return 0, REPTILE_EINVAL (also for an unknown REPTILE_GEMM value in the
+ *         environment), REPTILE_EUNSUPPORTED (REPTILE_GEMM=native on a CPU
+ *         without AVX-512F), REPTILE_EVERSION, REPTILE_ENOMEM, REPTILE_ETHREAD.
  */
 REPTILE_API int reptile_meta_new(reptile_meta **out, reptile_model *model,
                                  const reptile_meta_options *opts);
 
 /**
  * @brief Run one meta-iteration on tasks from @p train.
- * @return 0; REPTILE_EDATA (too few classes/images for the task shape);
- *         REPTILE_EDIVERGED (NaN/Inf: the model keeps the last good weights).
+ * @return 0; REPTILE_ESHAPE (the data set's images are not the model's
+ *         input shape: nothing is read or changed); REPTILE_EDATA (too few
+ *         classes/images for the task shape); REPTILE_EDIVERGED (NaN/Inf:
+ *         the model keeps the last good weights).
  */
 REPTILE_API int reptile_meta_step(reptile_meta *meta, const reptile_dataset *train);
 
@@ -192,7 +197,8 @@ REPTILE_API int reptile_meta_step(reptile_meta *meta, const reptile_dataset *tra
  *        from the current iteration), evaluating one task of @p train and
  *        one of @p test (may be NULL) every eval_interval iterations, and
  *        reporting through the progress callback.
- * @return As reptile_meta_step().
+ * @return As reptile_meta_step(); REPTILE_ESHAPE names the train or the
+ *         test set, checked before the first iteration.
  */
 REPTILE_API int reptile_meta_train(reptile_meta *meta, const reptile_dataset *train,
                                    const reptile_dataset *test, int iterations);
@@ -211,7 +217,7 @@ REPTILE_API int reptile_meta_iteration(const reptile_meta *meta);
  * @param labels      Optional (may be NULL): receives the ways query labels.
  * @param predictions Optional: receives the ways per-image predictions.
  * @param images      Optional: receives the ways query images (NHWC floats).
- * @return 0, REPTILE_EDATA, REPTILE_EINVAL.
+ * @return 0, REPTILE_EDATA, REPTILE_EINVAL, REPTILE_ESHAPE (image shape).
  */
 REPTILE_API int reptile_meta_evaluate_task(reptile_meta *meta, const reptile_dataset *ds,
                                            uint64_t task_index, float *accuracy,
@@ -228,7 +234,7 @@ REPTILE_API int reptile_meta_evaluate_task(reptile_meta *meta, const reptile_dat
  * @param shots Support images per class (0 = the options' eval_shots).
  * @param mean  Receives the mean accuracy.
  * @param ci95  Receives the 95% confidence half-width (may be NULL).
- * @return 0, REPTILE_EINVAL, REPTILE_EDATA.
+ * @return 0, REPTILE_EINVAL, REPTILE_EDATA, REPTILE_ESHAPE (image shape).
  */
 REPTILE_API int reptile_meta_evaluate(reptile_meta *meta, const reptile_dataset *ds, int tasks,
                                       int ways, int shots, double *mean, double *ci95);

@@ -187,7 +187,9 @@ REPTILE_API int reptile_model_copy(reptile_model *dst, const reptile_model *src)
  * @param bn_mode REPTILE_BN_BATCH (statistics of this batch, moving
  *              averages untouched) or REPTILE_BN_MOVING / _FROZEN.
  * @param probs Receives batch x num_outputs probabilities.
- * @return 0, REPTILE_EINVAL, REPTILE_ENOMEM, REPTILE_EDIVERGED (non-finite output).
+ * @return 0, REPTILE_EINVAL (also for an unknown REPTILE_GEMM value),
+ *         REPTILE_EUNSUPPORTED (REPTILE_GEMM=native without AVX-512F),
+ *         REPTILE_ENOMEM, REPTILE_EDIVERGED (non-finite output).
  */
 REPTILE_API int reptile_model_predict(reptile_model *model, const float *x, int batch,
                                       int bn_mode, float *probs);
@@ -203,7 +205,9 @@ REPTILE_API int reptile_model_predict(reptile_model *model, const float *x, int 
  * @param bn_mode REPTILE_BN_BATCH updates the moving averages;
  *                REPTILE_BN_FROZEN / _MOVING trains on moving statistics.
  * @param loss    Receives the loss before the update (may be NULL).
- * @return 0; REPTILE_EINVAL (bad label, NULL); REPTILE_EDIVERGED when the
+ * @return 0; REPTILE_EINVAL (bad label, NULL, unknown REPTILE_GEMM);
+ *         REPTILE_EUNSUPPORTED (REPTILE_GEMM=native without AVX-512F);
+ *         REPTILE_EDIVERGED when the
  *         loss or an updated parameter is NaN/Inf: the parameters are then
  *         left as they were before the step.
  */

@@ -49,15 +49,44 @@ static int sync_dir(const char *path)
     return rc;
 }
 
-int rp_atomic_write(const char *path, const void *data, size_t size)
+/* The file the rename will replace, malloc'd: path itself, or for a
+ * symbolic link the file it names (replacing the link would cut it off
+ * from its target). Anything but a regular file is refused: renaming over
+ * /dev/null or a FIFO would replace the special file itself. */
+static int resolve_target(const char *path, char **out)
 {
-    if (!path || !*path || (!data && size))
-        return rp_error(REPTILE_EINVAL, "atomic write: NULL or empty path or data");
-    size_t len = strlen(path);
+    *out = NULL;
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno != ENOENT)
+            return rp_error(REPTILE_EIO, "writing %s: %s", path, strerror(errno));
+        *out = strdup(path);
+    } else if (S_ISLNK(st.st_mode)) {
+        if (stat(path, &st) != 0)
+            return rp_error(REPTILE_EIO, "writing %s: the symbolic link leads nowhere: %s", path,
+                            strerror(errno));
+        if (!S_ISREG(st.st_mode))
+            return rp_error(REPTILE_EIO, "writing %s: not a regular file", path);
+        *out = realpath(path, NULL);
+        if (!*out)
+            return rp_error(REPTILE_EIO, "writing %s: cannot resolve the link: %s", path,
+                            strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        return rp_error(REPTILE_EIO, "writing %s: not a regular file", path);
+    } else {
+        *out = strdup(path);
+    }
+    return *out ? 0 : rp_error(REPTILE_ENOMEM, "writing %s: out of memory", path);
+}
+
+/* Writes to target (resolved), names path (as the caller gave it) in messages. */
+static int write_replace(const char *path, const char *target, const void *data, size_t size)
+{
+    size_t len = strlen(target);
     char *tmp = malloc(len + sizeof ".tmp.XXXXXX");
     if (!tmp)
         return rp_error(REPTILE_ENOMEM, "writing %s: out of memory", path);
-    memcpy(tmp, path, len);
+    memcpy(tmp, target, len);
     memcpy(tmp + len, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     int fd = mkstemp(tmp);
     if (fd < 0) {
@@ -69,7 +98,7 @@ int rp_atomic_write(const char *path, const void *data, size_t size)
     /* mkstemp creates 0600: keep the mode of the file being replaced, or
      * use 0644 for a new one (umask() is process-wide, so not queried). */
     struct stat old;
-    (void)fchmod(fd, stat(path, &old) == 0 ? (old.st_mode & 0777) : 0644);
+    (void)fchmod(fd, stat(target, &old) == 0 ? (old.st_mode & 0777) : 0644);
 
     int rc = 0;
     const unsigned char *p = data;
@@ -96,7 +125,7 @@ int rp_atomic_write(const char *path, const void *data, size_t size)
         rc = rp_error(REPTILE_EIO, "writing %s: fsync failed: %s", path, strerror(errno));
     if (close(fd) != 0 && rc == 0)
         rc = rp_error(REPTILE_EIO, "writing %s: close failed: %s", path, strerror(errno));
-    if (rc == 0 && rename(tmp, path) != 0)
+    if (rc == 0 && rename(tmp, target) != 0)
         rc = rp_error(REPTILE_EIO, "writing %s: cannot rename %s over it: %s", path, tmp,
                       strerror(errno));
     if (rc) {
@@ -105,5 +134,17 @@ int rp_atomic_write(const char *path, const void *data, size_t size)
         return rc;
     }
     free(tmp);
-    return sync_dir(path);
+    return sync_dir(target);
+}
+
+int rp_atomic_write(const char *path, const void *data, size_t size)
+{
+    if (!path || !*path || (!data && size))
+        return rp_error(REPTILE_EINVAL, "atomic write: NULL or empty path or data");
+    char *target = NULL;
+    int rc = resolve_target(path, &target);
+    if (rc == 0)
+        rc = write_replace(path, target, data, size);
+    free(target);
+    return rc;
 }

@@ -7,7 +7,10 @@
 
 #include <stddef.h>
 
-/* Writes size bytes to path atomically. REPTILE_EIO (with the path and
+/* Writes size bytes to path atomically. A symbolic link is followed (the
+ * file it names is replaced, the link kept); an existing path that is not
+ * a regular file (a device, a FIFO, a folder) is refused with REPTILE_EIO
+ * "not a regular file", never renamed over. REPTILE_EIO (with the path and
  * strerror) on failure; the temporary file is then removed. */
 int rp_atomic_write(const char *path, const void *data, size_t size);
 

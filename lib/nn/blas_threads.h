@@ -11,7 +11,9 @@
  * calls on different handles nest through a counter.
  *
  * With a BLAS other than OpenBLAS (no openblas_set_num_threads) both are
- * no-ops: such a BLAS must be deterministic by itself. */
+ * no-ops: such a BLAS must be deterministic by itself. OpenBLAS's OpenMP
+ * build keeps a thread count per calling thread, which this process-wide
+ * pin does not cover (docs/architecture.md). */
 #ifndef RP_NN_BLAS_THREADS_H
 #define RP_NN_BLAS_THREADS_H
 
