@@ -56,7 +56,8 @@ int ex_parse_u64(const char *opt, const char *arg, uint64_t *out)
         ex_error("%s: '%s' is not a non-negative integer", opt, arg);
         return -1;
     }
-    unsigned long long v = strtoull(arg, &end, 0);
+    /* Base 10: with base 0, "010" would be 8 and "09" refused. */
+    unsigned long long v = strtoull(arg, &end, 10);
     if (end == arg || *end != '\0' || errno == ERANGE) {
         ex_error("%s: '%s' is not a non-negative integer below 2^64", opt, arg);
         return -1;

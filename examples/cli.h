@@ -41,7 +41,8 @@ void ex_error(const char *fmt, ...)
  * On failure print "PROG: --opt: 'arg' is not ..." and return -1. */
 int ex_parse_int(const char *opt, const char *arg, long min, long max, int *out);
 
-/* Parse an unsigned 64-bit integer (decimal or 0x hex). */
+/* Parse a whole decimal unsigned 64-bit integer (leading zeros are
+ * decimal too: "010" is 10). */
 int ex_parse_u64(const char *opt, const char *arg, uint64_t *out);
 
 /* Bounds of ex_parse_double() / ex_parse_float(): min or max excluded. */

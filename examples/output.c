@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define TMP_SUFFIX ".tmp.XXXXXX"
+#define FIXED_SUFFIX ".tmp"
 
 /* Mode of a new file, as fopen() would create it: 0666 less the umask.
  * umask() can only be read by setting it, so read it once; the first call
@@ -36,7 +37,47 @@ static int write_in_place(const struct stat *st)
     return !S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode);
 }
 
-int ex_output_open(ex_output *o, const char *opt, const char *path)
+int ex_output_in_place(const char *path)
+{
+    struct stat st;
+    return path[0] != '\0' && stat(path, &st) == 0 && write_in_place(&st);
+}
+
+/* The temporary sibling of o->target: a fresh random name, or with `fixed`
+ * the name FILE.tmp, replacing whatever an earlier run killed outright left
+ * there. Returns the descriptor, or -1 with errno set. */
+static int create_temp(ex_output *o, int fixed)
+{
+    size_t len = strlen(o->target);
+    o->name = malloc(len + sizeof TMP_SUFFIX);
+    if (!o->name) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(o->name, o->target, len);
+    if (!fixed) {
+        memcpy(o->name + len, TMP_SUFFIX, sizeof TMP_SUFFIX);
+        return mkstemp(o->name);
+    }
+    memcpy(o->name + len, FIXED_SUFFIX, sizeof FIXED_SUFFIX);
+    /* Unlink, then O_EXCL: a stale link there is removed, never followed. */
+    if (unlink(o->name) != 0 && errno != ENOENT)
+        return -1;
+    return open(o->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+/* An existing file the user cannot write was refused by 0.1's fopen(); a
+ * rename would replace it silently, so it is refused here. */
+static int check_writable(const char *opt, const char *path)
+{
+    if (access(path, W_OK) == 0)
+        return 0;
+    ex_error("%s: cannot write '%s': %s (make it writable or remove it)", opt, path,
+             strerror(errno));
+    return -1;
+}
+
+static int open_output(ex_output *o, const char *opt, const char *path, int fixed)
 {
     memset(o, 0, sizeof *o);
     o->opt = opt;
@@ -53,6 +94,7 @@ int ex_output_open(ex_output *o, const char *opt, const char *path)
     }
     if (exists && write_in_place(&st)) {
         o->name = strdup(path);
+        errno = 0;
         o->f = o->name ? fopen(path, "w") : NULL;
         if (!o->f) {
             ex_error("%s: cannot write '%s': %s", opt, path, strerror(o->name ? errno : ENOMEM));
@@ -61,26 +103,28 @@ int ex_output_open(ex_output *o, const char *opt, const char *path)
         }
         return 0;
     }
+    if (exists && check_writable(opt, path) != 0)
+        return -1;
     /* Replace the file a symlink points to, not the link. */
+    errno = 0;
     o->target = exists ? realpath(path, NULL) : strdup(path);
-    size_t len = o->target ? strlen(o->target) : 0;
-    o->name = o->target ? malloc(len + sizeof TMP_SUFFIX) : NULL;
-    if (!o->name) {
-        ex_error("%s: cannot create '%s': %s", opt, path, strerror(errno ? errno : ENOMEM));
-        ex_output_abort(o);
+    if (!o->target) {
+        /* realpath sets errno; strdup fails only for want of memory. */
+        int e = exists && errno ? errno : ENOMEM;
+        ex_error("%s: cannot create '%s': %s", opt, path, strerror(e));
         return -1;
     }
-    memcpy(o->name, o->target, len);
-    memcpy(o->name + len, TMP_SUFFIX, sizeof TMP_SUFFIX);
-    int fd = mkstemp(o->name);
+    int fd = create_temp(o, fixed);
     if (fd < 0) {
-        ex_error("%s: cannot create '%s': %s", opt, path, strerror(errno));
+        /* FILE.tmp is named: a folder of that name is the user's to move. */
+        ex_error("%s: cannot create '%s': %s", opt, fixed && o->name ? o->name : path,
+                 strerror(errno));
         free(o->name);
         o->name = NULL; /* nothing to remove */
         ex_output_abort(o);
         return -1;
     }
-    o->f = fdopen(fd, "w+"); /* read back by ex_curve_snapshot() */
+    o->f = fdopen(fd, "w+");
     if (!o->f) {
         int e = errno;
         close(fd);
@@ -89,6 +133,33 @@ int ex_output_open(ex_output *o, const char *opt, const char *path)
         return -1;
     }
     return 0;
+}
+
+int ex_output_open(ex_output *o, const char *opt, const char *path)
+{
+    return open_output(o, opt, path, 0);
+}
+
+int ex_output_open_fixed(ex_output *o, const char *opt, const char *path)
+{
+    return open_output(o, opt, path, 1);
+}
+
+char *ex_output_fixed_name(const char *path)
+{
+    if (path[0] == '\0' || ex_output_in_place(path))
+        return NULL;
+    char *target = realpath(path, NULL);
+    if (!target && !(target = strdup(path)))
+        return NULL;
+    size_t len = strlen(target);
+    char *name = malloc(len + sizeof FIXED_SUFFIX);
+    if (name) {
+        memcpy(name, target, len);
+        memcpy(name + len, FIXED_SUFFIX, sizeof FIXED_SUFFIX);
+    }
+    free(target);
+    return name;
 }
 
 /* fsync the folder holding `path`, so that the rename survives a power
@@ -125,10 +196,11 @@ int ex_output_commit(ex_output *o)
     if (!o->f)
         return -1;
     int e = 0;
+    errno = 0; /* ferror() without a failing call here sets none */
     if (fflush(o->f) != 0 || ferror(o->f))
         e = errno ? errno : EIO;
     if (fclose(o->f) != 0 && !e)
-        e = errno;
+        e = errno ? errno : EIO;
     o->f = NULL;
     if (!e && o->target) {
         struct stat old;
@@ -161,10 +233,9 @@ void ex_output_abort(ex_output *o)
     o->name = o->target = NULL;
 }
 
-int ex_output_fail(ex_output *o)
+int ex_output_fail(ex_output *o, int err)
 {
-    int e = errno ? errno : EIO;
-    ex_error("%s: cannot write '%s': %s", o->opt, o->path, strerror(e));
+    ex_error("%s: cannot write '%s': %s", o->opt, o->path, strerror(err ? err : EIO));
     ex_output_abort(o);
     return -1;
 }
@@ -180,6 +251,36 @@ int ex_output_check(const char *opt, const char *path)
         return -1;
     ex_output_abort(&o);
     return 0;
+}
+
+static const char *kind_of(mode_t mode)
+{
+    return S_ISDIR(mode)    ? "a directory"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISFIFO(mode) ? "a FIFO"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "not a regular file";
+}
+
+int ex_output_check_library(const char *opt, const char *path)
+{
+    struct stat st;
+    if (path[0] != '\0' && lstat(path, &st) == 0) {
+        /* The library refuses these when it writes, hours later. */
+        if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+            ex_error("%s: '%s' is a symbolic link that leads nowhere (%s); it must name a "
+                     "regular file or a new one",
+                     opt, path, strerror(errno));
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            ex_error("%s: '%s' is %s; it must be a regular file (it is replaced by a rename)",
+                     opt, path, kind_of(st.st_mode));
+            return -1;
+        }
+    }
+    return ex_output_check(opt, path);
 }
 
 /* ---- one file, two options ------------------------------------------------ */

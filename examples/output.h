@@ -21,10 +21,25 @@ typedef struct ex_output {
     FILE *f;          /* open for reading and writing on name */
 } ex_output;
 
-/* Create the temporary sibling of `path` and open it. Code that writes by
- * name (cairo, the library) writes to o->name instead. On failure print
+/* Create the temporary sibling of `path` (PATH.tmp.XXXXXX) and open it.
+ * Code that writes by name (cairo) writes to o->name instead. An existing
+ * file the user may not write (access(W_OK)) is refused. On failure print
  * "OPT: cannot create 'PATH': reason" and return -1 (o is then closed). */
 int ex_output_open(ex_output *o, const char *opt, const char *path);
+
+/* As ex_output_open(), with the fixed temporary name PATH.tmp: whatever is
+ * there (left by a run killed outright) is replaced, so such leftovers
+ * cannot pile up. For files rewritten often (the learning curve). */
+int ex_output_open_fixed(ex_output *o, const char *opt, const char *path);
+
+/* The PATH.tmp that ex_output_open_fixed() uses (beside the file a symlink
+ * points to; malloc'd), or NULL for a file written in place or without
+ * memory. For the one-file-two-options check. */
+char *ex_output_fixed_name(const char *path);
+
+/* 1 when `path` exists and is not a regular file or folder (/dev/null, a
+ * FIFO): ex_output_open() writes it in place. */
+int ex_output_in_place(const char *path);
 
 /* Flush, fsync, close and rename over the target (then fsync its folder).
  * On failure remove the temporary file, print "OPT: cannot write 'PATH':
@@ -35,14 +50,21 @@ int ex_output_commit(ex_output *o);
  * nothing on a closed or zeroed output. */
 void ex_output_abort(ex_output *o);
 
-/* Report a failed write to o->f, with errno as the reason, and abort.
- * Returns -1. */
-int ex_output_fail(ex_output *o);
+/* Report a failed write to o->f with `err` (errno saved at the failure; 0
+ * reads as EIO) as the reason, and abort. Returns -1. */
+int ex_output_fail(ex_output *o, int err);
 
 /* Before any work: check that `path` can be written as ex_output_open()
  * will (a temporary sibling is created and removed again; a folder is
  * refused). Prints a message naming `opt` and returns -1 on failure. */
 int ex_output_check(const char *opt, const char *path);
+
+/* ex_output_check() for a file the library writes (reptile_meta_save(),
+ * reptile_model_save(), the paper split's manifest): the library replaces
+ * regular files only, so anything else that exists there (/dev/null, a
+ * FIFO, a folder, a symlink leading nowhere) is refused now, with a message
+ * naming `opt`, rather than when the library writes it. */
+int ex_output_check_library(const char *opt, const char *path);
 
 /* Before any work: refuse one file named by two options. opts[i] names
  * paths[i] (NULL entries are skipped); inputs may be listed too. Two paths

@@ -74,16 +74,18 @@ static void usage(FILE *f)
         "                      it is)\n"
         "  --eval-iters N      fine-tuning length: steps with the paper presets, epochs\n"
         "                      with the tutorial ones (default: the preset's, 50)\n"
-        "  --seed N            seed of the split, training and tasks (default: the preset's)\n"
+        "  --seed N            seed of the split, training and tasks, decimal (default:\n"
+        "                      the preset's)\n"
         "  --threads N         worker threads (default: online CPUs, here %d)\n"
         "  --no-rotations      paper split: do not add rotated training classes\n"
         "  --manifest FILE     paper split: write the character split there (once the\n"
-        "                      images have loaded; atomically, as --save)\n"
+        "                      images have loaded; atomically, as --save; a regular\n"
+        "                      file or a new one)\n"
         "  --model FILE        score a saved model instead of training one: a training\n"
         "                      state (--save, reptile-omniglot --checkpoint; its settings\n"
         "                      and seed are used) or a reptile_model_save() file\n"
         "  --save FILE         save the training state after meta-training (before\n"
-        "                      scoring), for --model\n"
+        "                      scoring), for --model (a regular file or a new one)\n"
         "  --quiet             no progress on stderr\n"
         "  --help, --version\n"
         "\n"
@@ -270,8 +272,9 @@ int main(int argc, char **argv)
         status = usage_error();
         goto out;
     }
-    if ((manifest && ex_output_check("--manifest", manifest) != 0) ||
-        (save_path && ex_output_check("--save", save_path) != 0))
+    /* The library writes both, and only over a regular file. */
+    if ((manifest && ex_output_check_library("--manifest", manifest) != 0) ||
+        (save_path && ex_output_check_library("--save", save_path) != 0))
         goto out;
     if (ex_check_omniglot_dir(data, fetch_hint) != 0)
         goto out;
@@ -283,23 +286,15 @@ int main(int argc, char **argv)
     double t = ex_now(), load_s, train_s = 0.0, eval_s;
     int rc;
     if (paper) {
-        /* The library writes the manifest before it decodes the images: into
-         * a temporary file, put in place only once the data has loaded. */
-        ex_output man = {0};
-        if (manifest && ex_output_open(&man, "--manifest", manifest) != 0)
-            goto out;
+        /* The library writes the manifest itself, atomically, and only once
+         * the split has loaded. */
         img.rotations = rotations;
-        rc = reptile_dataset_open_omniglot_paper(&train, &test, data, opts.seed, &img,
-                                                 manifest ? man.name : NULL);
-        if (rc != 0 && manifest && strstr(reptile_error_last(), man.name)) {
-            ex_error("--manifest: cannot write '%s': %s", manifest, reptile_error_last());
-            ex_output_abort(&man);
+        rc = reptile_dataset_open_omniglot_paper(&train, &test, data, opts.seed, &img, manifest);
+        /* "cannot write the manifest": lib/data/loader.c's prefix. */
+        if (rc != 0 && manifest && strstr(reptile_error_last(), "cannot write the manifest")) {
+            ex_error("--manifest: %s", reptile_error_last());
             goto out;
         }
-        if (rc != 0)
-            ex_output_abort(&man);
-        else if (manifest && ex_output_commit(&man) != 0)
-            goto out;
     } else {
         rc = reptile_dataset_open_omniglot(&train, data, "background", &img);
         if (rc == 0)

@@ -120,7 +120,7 @@ static void usage(FILE *f)
         "  --inner-batch N      inner-loop batch size (default: %s)\n"
         "  --lr F               inner learning rate (default: %s)\n"
         "  --meta-step F        initial meta step, annealed linearly (default: %s)\n"
-        "  --seed N             seed of every random stream (default: %s)\n"
+        "  --seed N             seed of every random stream, decimal (default: %s)\n"
         "  --threads N          worker threads; results do not depend on it\n"
         "                       (default: online CPUs, here %d)\n"
         "  --keras-argmax       score evaluation tasks as the tutorial's code does\n"
@@ -130,17 +130,18 @@ static void usage(FILE *f)
         "  --final-eval N       after training, evaluate N test tasks (per-image argmax)\n"
         "                       and print 'final: ...' (default: off)\n"
         "  --csv FILE           learning curve: iteration,meta_step,train_acc,test_acc,\n"
-        "                       elapsed_s, one row per evaluated iteration; rows go to\n"
-        "                       FILE.tmp.XXXXXX as they come (tail -f it to watch), FILE\n"
-        "                       is replaced atomically every 100 iterations (before the\n"
-        "                       checkpoint) and at the end\n"
+        "                       elapsed_s, one row per evaluated iteration; FILE is\n"
+        "                       replaced atomically (through FILE.tmp) with the rows so\n"
+        "                       far every 100 iterations (before the checkpoint) and at\n"
+        "                       the end\n"
         "  --plot FILE.png      learning curve smoothed as the tutorial (Hamming, %d)\n"
         "  --samples FILE.png   5x5 grid of training characters\n"
         "  --predictions FILE.png  the query images of a test task after training,\n"
         "                       titled 'Label : L, Prediction : P'\n"
         "  --checkpoint FILE    save the training state there every 100 iterations and\n"
         "                       at the end (atomically; a safetensors file that\n"
-        "                       --resume continues and reptile_model_load() reads)\n"
+        "                       --resume continues and reptile_model_load() reads);\n"
+        "                       FILE must be a regular file or a new one\n"
         "  --resume FILE        continue the run saved in FILE to the end of its\n"
         "                       schedule, with its settings (the experiment options\n"
         "                       above cannot be given, except --threads and a\n"
@@ -156,7 +157,8 @@ static void usage(FILE *f)
         "\n"
         "Every output file is written to a temporary file beside it, then renamed over\n"
         "it: a failure (a full disk) leaves the earlier file, or none, never a truncated\n"
-        "one, and is reported when it happens. One file cannot serve two outputs.\n"
+        "one, and is reported when it happens. An existing file you may not write is\n"
+        "refused. One file cannot serve two outputs.\n"
         "\n"
         "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n",
         ex_progname, DEFAULT_DATA, def[ITERS], def[INTERVAL], def[WAYS], def[SHOTS],
@@ -512,11 +514,17 @@ int main(int argc, char **argv)
 
     /* One file for two outputs would silently keep only one of them. The
      * checkpoint may replace the state it resumes from. */
-    const char *file_opt[] = {"--csv", "--plot", "--samples", "--predictions", "--checkpoint",
-                              "--resume"};
-    const char *file_path[] = {c.csv, c.plot, c.samples, c.predictions, c.checkpoint, c.resume};
+    const char *file_opt[] = {"--csv",        "--plot",   "--samples",
+                              "--predictions", "--checkpoint", "--resume",
+                              "--csv's temporary file"};
+    /* Each CSV snapshot replaces CSV.tmp: it must not be another file. */
+    char *csv_tmp = c.csv ? ex_output_fixed_name(c.csv) : NULL;
+    const char *file_path[] = {c.csv,        c.plot,   c.samples, c.predictions,
+                               c.checkpoint, c.resume, csv_tmp};
     static const int resume_in_place[][2] = {{4, 5}};
-    if (ex_outputs_distinct(file_opt, file_path, 6, resume_in_place, 1) != 0)
+    int shared = ex_outputs_distinct(file_opt, file_path, 7, resume_in_place, 1);
+    free(csv_tmp);
+    if (shared != 0)
         return usage_error();
 
     /* Options that cannot be served, before any work. */
@@ -607,8 +615,12 @@ int main(int argc, char **argv)
         return usage_error();
     }
 
-    /* Outputs must be writable before hours of training. */
-    for (int i = 0; i < 5; i++)
+    /* Outputs must be writable before hours of training; the library
+     * writes the checkpoint, and only over a regular file. */
+    if ((c.csv && ex_curve_check("--csv", c.csv) != 0) ||
+        (c.checkpoint && ex_output_check_library("--checkpoint", c.checkpoint) != 0))
+        return EX_FAILURE;
+    for (int i = 1; i < 4; i++)
         if (file_path[i] && ex_output_check(file_opt[i], file_path[i]) != 0)
             return EX_FAILURE;
 
@@ -676,11 +688,8 @@ int main(int argc, char **argv)
     r.quiet = c.quiet;
     r.start_iter = reptile_meta_iteration(meta);
 
-    if (c.samples && draw_samples(c.samples, train, opts.seed) != 0)
-        goto out;
-    if (c.csv && ex_curve_open(&r.csv, "--csv", c.csv, r.start_iter, keep_row, &r) != 0)
-        goto out;
-
+    /* From here on a signal ends the run through the code that removes
+     * temporary files (draw_samples() has one open while cairo draws). */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -688,13 +697,18 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    if (c.samples && draw_samples(c.samples, train, opts.seed) != 0)
+        goto out;
+    if (c.csv && ex_curve_open(&r.csv, "--csv", c.csv, r.start_iter, keep_row, &r) != 0)
+        goto out;
+
     if (!c.quiet)
         fprintf(stderr, "%s: %s %s, %d-way, %d iterations, %d thread%s\n", ex_progname,
                 c.resume ? "resumed" : "preset", c.resume ? c.resume : c.preset, opts.ways,
                 iterations, opts.threads, opts.threads == 1 ? "" : "s");
     ex_progress_start(&r.progress, c.quiet, iterations);
     t = ex_now();
-    int rc = reptile_meta_train(meta, train, test, iterations);
+    int rc = g_stop ? 0 : reptile_meta_train(meta, train, test, iterations);
     train_s = ex_now() - t;
     int done = reptile_meta_iteration(meta) - r.start_iter;
     ex_progress_finish(&r.progress, done);

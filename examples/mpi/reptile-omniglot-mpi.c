@@ -94,11 +94,11 @@ static void usage(FILE *f)
         "  --threads N          worker threads per rank (default: 1)\n"
         "  --final-eval N       rank 0 evaluates N test tasks after training\n"
         "  --csv FILE           learning curve (rank 0): iteration,meta_step,train_acc,\n"
-        "                       test_acc,elapsed_s; rows go to FILE.tmp.XXXXXX as they\n"
-        "                       come, FILE is replaced atomically every 100 iterations\n"
-        "                       and at the end\n"
+        "                       test_acc,elapsed_s; FILE is replaced atomically\n"
+        "                       (through FILE.tmp) with the rows so far every 100\n"
+        "                       iterations and at the end\n"
         "  --checkpoint FILE    rank 0 saves the trained model (reptile_model_save,\n"
-        "                       atomically)\n"
+        "                       atomically; a regular file or a new one)\n"
         "  --timeout S          a rank waiting more than S seconds in one allreduce\n"
         "                       (another rank died or hung) aborts the job; 0 = wait\n"
         "                       forever (default: 120)\n"
@@ -195,10 +195,14 @@ static int parse_cli(int argc, char **argv, cli *c)
         ex_error("unexpected argument '%s' (all settings are --options)", argv[optind]);
         return EX_USAGE;
     }
-    /* One file for both outputs would keep only one of them. */
-    const char *file_opt[] = {"--csv", "--checkpoint"};
-    const char *file_path[] = {c->csv, c->checkpoint};
-    if (ex_outputs_distinct(file_opt, file_path, 2, NULL, 0) != 0) {
+    /* One file for both outputs would keep only one of them; each CSV
+     * snapshot replaces CSV.tmp, which must not be the checkpoint. */
+    const char *file_opt[] = {"--csv", "--checkpoint", "--csv's temporary file"};
+    char *csv_tmp = c->csv ? ex_output_fixed_name(c->csv) : NULL;
+    const char *file_path[] = {c->csv, c->checkpoint, csv_tmp};
+    int clash = ex_outputs_distinct(file_opt, file_path, 3, NULL, 0);
+    free(csv_tmp);
+    if (clash != 0) {
         if (g_rank == 0)
             fprintf(stderr, "Try '%s --help' for more information.\n", PROG);
         return EX_USAGE;
@@ -353,8 +357,9 @@ int main(int argc, char **argv)
     status = EX_OK;
     double t = ex_now();
     /* Outputs (rank 0) must be writable before the data is loaded. */
-    if (g_rank == 0 && ((c.csv && ex_output_check("--csv", c.csv) != 0) ||
-                        (c.checkpoint && ex_output_check("--checkpoint", c.checkpoint) != 0))) {
+    if (g_rank == 0 &&
+        ((c.csv && ex_curve_check("--csv", c.csv) != 0) ||
+         (c.checkpoint && ex_output_check_library("--checkpoint", c.checkpoint) != 0))) {
         status = EX_FAILURE;
     } else if (ex_check_omniglot_dir(c.data, "run scripts/fetch-omniglot, or pass --data DIR "
                                              "(on every host)") != 0) {

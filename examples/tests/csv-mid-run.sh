@@ -1,7 +1,8 @@
 #!/bin/sh
-# A learning curve that cannot be written mid-run stops the run at once
-# (exit 1, the system's reason), not after the whole run, and leaves the
-# earlier file as it was and no temporary file. The failure comes from a
+# A learning curve that cannot be written mid-run (its first snapshot, at
+# iteration 100) stops the run at once (exit 1, the system's reason), not
+# after the whole run, and leaves the earlier file as it was and no
+# temporary file. The failure comes from a
 # file-size limit (ulimit -f, "File too large"), so this runs without root;
 # full-disk.sh does the same with a full disk where it can mount one.
 # Needs the Omniglot data (exit 77 without).
@@ -24,7 +25,8 @@ cat "$tmp/fifo" >"$tmp/out" &
 reader=$!
 (
     trap '' XFSZ # write() then fails with EFBIG instead of killing
-    ulimit -f 2  # 1 or 2 KiB, depending on the shell: 20 to 50 rows
+    ulimit -f 2  # 1 or 2 KiB, depending on the shell: less than the
+                 # snapshot at iteration 100 (about 4 KiB)
     exec "$prog" --data "$data" --meta-iters 300 --train-shots 1 --inner-iters 1 \
         --inner-batch 5 --shots 1 --csv "$csv" >"$tmp/fifo" 2>&1 </dev/null
 )

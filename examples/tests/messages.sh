@@ -3,7 +3,8 @@
 # found"); every numeric option has one range, the library's, reported by
 # the parser naming the option (--threads 1000 and --threads 100000 alike);
 # a value that underflows to 0 or to a denormal is refused naming the option
-# and echoing what was typed (not the library's "got 0"). No data needed.
+# and echoing what was typed (not the library's "got 0"); --seed is decimal
+# ("09" is taken, "0x10" refused). No data needed.
 # Usage: messages.sh REPTILE_OMNIGLOT REPTILE_EVAL [REPTILE_OMNIGLOT_MPI]
 # (an empty argument skips that program's checks)
 set -u
@@ -57,12 +58,19 @@ if [ -n "$prog" ]; then
     # strtoull would read " -1" as 2^64 - 1.
     expect 2 "^reptile-omniglot: --seed: ' -1' is not a non-negative integer" \
         "$prog" --data "$none" --seed " -1"
+    # Decimal only: "09" is 9 (base 0 refused it as octal), hex is refused.
+    expect 1 "fetch-omniglot" "$prog" --data "$none" --seed 09
+    lacks "seed" "--seed 09"
+    expect 2 "^reptile-omniglot: --seed: '0x10' is not a non-negative integer" \
+        "$prog" --data "$none" --seed 0x10
 fi
 
 if [ -n "$evalprog" ]; then
     common_checks "$evalprog"
     expect 2 "^reptile-eval: --ways: 5000 is out of range (expected 2 .. 4096)" \
         "$evalprog" --data "$none" --ways 5000
+    expect 1 "fetch-omniglot" "$evalprog" --data "$none" --seed 010
+    lacks "seed" "reptile-eval --seed 010"
 fi
 
 # reptile-omniglot-mpi parses with the same code, run as a single process.

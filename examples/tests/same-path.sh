@@ -55,9 +55,16 @@ if [ -n "$prog" ]; then
     done
     expect 1 "resume: " "$prog" --data "$none" --resume "$x" --checkpoint "$x"
     lacks "same file" "--resume X --checkpoint X"
-    # Distinct files, and /dev/null twice, are fine (then the missing data).
+    # Each CSV snapshot replaces CSV.tmp: no other output may be that file.
+    expect 2 "--checkpoint and --csv's temporary file name the same file" "$prog" \
+        --data "$none" --csv "$tmp/c.csv" --checkpoint "$tmp/c.csv.tmp"
+    # Distinct files are fine (then the missing data); so is /dev/null
+    # twice, but the library writes --checkpoint and only over a regular
+    # file: refused before the data (output-targets.sh checks more).
     expect 1 "fetch-omniglot" "$prog" --data "$none" --csv "$tmp/a" --checkpoint "$tmp/b"
-    expect 1 "fetch-omniglot" "$prog" --data "$none" --csv /dev/null --checkpoint /dev/null
+    expect 1 "--checkpoint: '/dev/null' is a character device; it must be a regular file" \
+        "$prog" --data "$none" --csv /dev/null --checkpoint /dev/null
+    lacks "same file" "--csv /dev/null --checkpoint /dev/null"
 fi
 
 if [ -n "$evalprog" ]; then
@@ -74,6 +81,8 @@ fi
 if [ -n "$mpiprog" ]; then
     expect 2 "--csv and --checkpoint name the same file" timeout 60 "$mpiprog" \
         --data "$none" --csv "$x" --checkpoint "$tmp/sub/../x"
+    expect 2 "--checkpoint and --csv's temporary file name the same file" timeout 60 \
+        "$mpiprog" --data "$none" --csv "$tmp/c.csv" --checkpoint "$tmp/c.csv.tmp"
 fi
 
 [ "$(cat "$x")" = good ] && ok || bad "the file named twice was changed: $(cat "$x")"
