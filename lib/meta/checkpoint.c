@@ -1,6 +1,7 @@
 /* Meta-learner training states: the model checkpoint plus the options, the
  * iteration counter and each task slot's inner-optimizer state. */
 #include "meta/meta_internal.h"
+#include "meta/option_table.h"
 #include "model/checkpoint_internal.h"
 #include "model/model_internal.h"
 #include "model/optimizer_internal.h"
@@ -21,48 +22,21 @@
 
 /* ---- options ------------------------------------------------------------------ */
 
-enum { T_INT, T_FLOAT, T_U64 };
-
-typedef struct opt_field {
-    const char *name;
-    size_t offset;
-    int type;
-    int must_match; /* changes the computation: resume requires equality */
-} opt_field;
-
-#define FIELD(f, t, m) {#f, offsetof(reptile_meta_options, f), t, m}
-static const opt_field fields[] = {
-    FIELD(ways, T_INT, 1),           FIELD(train_shots, T_INT, 1),
-    FIELD(inner_batch, T_INT, 1),    FIELD(inner_iters, T_INT, 1),
-    FIELD(meta_batch, T_INT, 1),     FIELD(meta_iters, T_INT, 1),
-    FIELD(meta_step, T_FLOAT, 1),    FIELD(meta_step_final, T_FLOAT, 1),
-    FIELD(optimizer, T_INT, 1),      FIELD(lr, T_FLOAT, 1),
-    FIELD(momentum, T_FLOAT, 1),     FIELD(beta1, T_FLOAT, 1),
-    FIELD(beta2, T_FLOAT, 1),        FIELD(adam_eps, T_FLOAT, 1),
-    FIELD(optimizer_state, T_INT, 1), FIELD(reduction, T_INT, 1),
-    FIELD(keras_clip, T_INT, 1),     FIELD(bn_mode, T_INT, 1),
-    FIELD(with_replacement, T_INT, 1), FIELD(eval_shots, T_INT, 1),
-    FIELD(eval_batch, T_INT, 1),     FIELD(eval_iters, T_INT, 1),
-    FIELD(iters_are_steps, T_INT, 1), FIELD(eval_mode, T_INT, 1),
-    FIELD(keras_argmax, T_INT, 1),   FIELD(eval_interval, T_INT, 1),
-    FIELD(seed, T_U64, 1),           FIELD(threads, T_INT, 0),
-    FIELD(rank, T_INT, 1),           FIELD(world_size, T_INT, 1),
-};
-/* Not saved: progress, progress_user, allreduce, allreduce_user (pointers). */
-#define N_FIELDS (sizeof fields / sizeof fields[0])
+/* The saved options are the table's (lib/meta/option_table.c): every
+ * option, by its C name; version and the callbacks are not options. */
 
 static char *options_json(const reptile_meta_options *o)
 {
     json_t *root = json_object();
     int bad = !root;
-    for (size_t i = 0; i < N_FIELDS && !bad; ++i) {
-        const char *p = (const char *)o + fields[i].offset;
+    for (size_t i = 0; i < rp_meta_option_count && !bad; ++i) {
+        const char *p = (const char *)o + rp_meta_option_specs[i].offset;
         json_t *v = NULL;
-        if (fields[i].type == T_INT) {
+        if (rp_meta_option_specs[i].type == RP_OPT_INT) {
             int x;
             memcpy(&x, p, sizeof x);
             v = json_integer(x);
-        } else if (fields[i].type == T_FLOAT) {
+        } else if (rp_meta_option_specs[i].type == RP_OPT_FLOAT) {
             float x;
             memcpy(&x, p, sizeof x);
             v = json_real((double)x); /* exact: 17 significant digits */
@@ -73,7 +47,7 @@ static char *options_json(const reptile_meta_options *o)
             snprintf(s, sizeof s, "%" PRIu64, x); /* a string: JSON integers are int64 */
             v = json_string(s);
         }
-        bad = json_object_set_new(root, fields[i].name, v) != 0;
+        bad = json_object_set_new(root, rp_meta_option_specs[i].name, v) != 0;
     }
     char *s = bad ? NULL : json_dumps(root, JSON_COMPACT);
     json_decref(root);
@@ -109,23 +83,23 @@ static int parse_options(const rp_st_file *f, reptile_meta_options *o)
     int rc = 0;
     if (!json_is_object(root))
         rc = rp_error(REPTILE_EFORMAT, "%s: options are not a JSON object", what);
-    for (size_t i = 0; rc == 0 && i < N_FIELDS; ++i) {
-        json_t *v = json_object_get(root, fields[i].name);
-        char *p = (char *)o + fields[i].offset;
+    for (size_t i = 0; rc == 0 && i < rp_meta_option_count; ++i) {
+        json_t *v = json_object_get(root, rp_meta_option_specs[i].name);
+        char *p = (char *)o + rp_meta_option_specs[i].offset;
         int ok = 0;
-        if (fields[i].type == T_INT && json_is_integer(v) && json_integer_value(v) >= INT_MIN &&
+        if (rp_meta_option_specs[i].type == RP_OPT_INT && json_is_integer(v) && json_integer_value(v) >= INT_MIN &&
             json_integer_value(v) <= INT_MAX) {
             int x = (int)json_integer_value(v);
             memcpy(p, &x, sizeof x);
             ok = 1;
-        } else if (fields[i].type == T_FLOAT && json_is_number(v)) {
+        } else if (rp_meta_option_specs[i].type == RP_OPT_FLOAT && json_is_number(v)) {
             double d = json_number_value(v);
             if (d >= -FLT_MAX && d <= FLT_MAX) {
                 float x = (float)d;
                 memcpy(p, &x, sizeof x);
                 ok = 1;
             }
-        } else if (fields[i].type == T_U64 && json_is_string(v)) {
+        } else if (rp_meta_option_specs[i].type == RP_OPT_U64 && json_is_string(v)) {
             uint64_t x;
             if (parse_u64(json_string_value(v), &x) == 0) {
                 memcpy(p, &x, sizeof x);
@@ -134,16 +108,16 @@ static int parse_options(const rp_st_file *f, reptile_meta_options *o)
         }
         if (!ok)
             rc = rp_error(REPTILE_EFORMAT, "%s: option %s is missing or malformed", what,
-                          fields[i].name);
+                          rp_meta_option_specs[i].name);
     }
-    if (rc == 0 && json_object_size(root) != N_FIELDS) {
+    if (rc == 0 && json_object_size(root) != rp_meta_option_count) {
         const char *k;
         json_t *v;
         json_object_foreach(root, k, v)
         {
             int known = 0;
-            for (size_t i = 0; i < N_FIELDS; ++i)
-                known |= strcmp(k, fields[i].name) == 0;
+            for (size_t i = 0; i < rp_meta_option_count; ++i)
+                known |= strcmp(k, rp_meta_option_specs[i].name) == 0;
             if (!known && rc == 0)
                 rc = rp_error(REPTILE_EFORMAT, "%s: unknown option \"%s\"", what, k);
         }
@@ -152,37 +126,17 @@ static int parse_options(const rp_st_file *f, reptile_meta_options *o)
     return rc;
 }
 
-static void format_field(char *buf, size_t cap, const reptile_meta_options *o, const opt_field *fl)
-{
-    const char *p = (const char *)o + fl->offset;
-    if (fl->type == T_INT) {
-        int x;
-        memcpy(&x, p, sizeof x);
-        snprintf(buf, cap, "%d", x);
-    } else if (fl->type == T_FLOAT) {
-        float x;
-        memcpy(&x, p, sizeof x);
-        snprintf(buf, cap, "%.9g", (double)x);
-    } else {
-        uint64_t x;
-        memcpy(&x, p, sizeof x);
-        snprintf(buf, cap, "%" PRIu64, x);
-    }
-}
-
 static int compare_options(const reptile_meta_options *saved, const reptile_meta_options *have,
                            const char *what)
 {
-    for (size_t i = 0; i < N_FIELDS; ++i) {
-        const opt_field *fl = &fields[i];
-        size_t size = fl->type == T_U64 ? sizeof(uint64_t) : fl->type == T_INT ? sizeof(int)
-                                                                                : sizeof(float);
-        if (!fl->must_match ||
-            memcmp((const char *)saved + fl->offset, (const char *)have + fl->offset, size) == 0)
+    for (size_t i = 0; i < rp_meta_option_count; ++i) {
+        const rp_option_spec *fl = &rp_meta_option_specs[i];
+        if (!(fl->flags & RP_OPT_RESUME) ||
+            memcmp((const char *)saved + fl->offset, (const char *)have + fl->offset, fl->size) == 0)
             continue;
         char a[48], b[48];
-        format_field(a, sizeof a, saved, fl);
-        format_field(b, sizeof b, have, fl);
+        rp_option_format(fl, saved, a, sizeof a);
+        rp_option_format(fl, have, b, sizeof b);
         return rp_error(REPTILE_ESTATE,
                         "%s: option %s differs: %s in the checkpoint, %s in the meta-learner "
                         "(create it with the saved options: reptile_meta_load_options)",
