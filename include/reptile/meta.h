@@ -26,12 +26,6 @@ REPTILE_BEGIN_DECLS
 /** Opaque meta-learner. */
 typedef struct reptile_meta reptile_meta;
 
-/** Inner-loop optimizer kinds. */
-enum reptile_optimizer_kind {
-    REPTILE_OPTIMIZER_SGD = 0, /**< SGD with optional momentum. */
-    REPTILE_OPTIMIZER_ADAM = 1 /**< Adam. */
-};
-
 /** What happens to the inner optimizer's state between tasks. */
 enum reptile_optimizer_state {
     REPTILE_STATE_RESET = 0, /**< Fresh state for every task. */

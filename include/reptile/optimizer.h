@@ -17,6 +17,12 @@ REPTILE_BEGIN_DECLS
 /** Opaque optimizer. */
 typedef struct reptile_optimizer reptile_optimizer;
 
+/** Optimizer kinds (reptile_meta_options::optimizer names one). */
+enum reptile_optimizer_kind {
+    REPTILE_OPTIMIZER_SGD = 0, /**< SGD with optional momentum. */
+    REPTILE_OPTIMIZER_ADAM = 1 /**< Adam. */
+};
+
 /** How the per-image losses of a batch are combined. */
 enum reptile_reduction {
     /** Sum over the batch: what the Keras tutorial's code does (the

@@ -13,6 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The resizer's filter numbers are the public ones: options pass through. */
+_Static_assert((int)RP_FILTER_BILINEAR == (int)REPTILE_FILTER_BILINEAR &&
+                   (int)RP_FILTER_AREA == (int)REPTILE_FILTER_AREA &&
+                   (int)RP_FILTER_NEAREST == (int)REPTILE_FILTER_NEAREST,
+               "resize.h and dataset.h filters disagree");
+
 #define RP_MAX_THREADS 64
 
 /* ---- options ------------------------------------------------------------ */

@@ -50,17 +50,9 @@ static int classify_queries(reptile_meta *meta, rp_slot *slot, const reptile_dat
 
 static int reshape_eval_episode(reptile_meta *meta, rp_slot *slot, int ways, int shots)
 {
-    const reptile_meta_options *o = &meta->opts;
     if (slot->eval_ep.cfg.ways == ways && slot->eval_ep.cfg.support_shots == shots)
         return 0;
-    rp_episode_config c = slot->eval_ep.cfg;
-    c.ways = ways;
-    c.support_shots = shots;
-    if (o->iters_are_steps) {
-        long need = (long)(o->eval_iters > 0 ? o->eval_iters : 1) * o->eval_batch;
-        long support = (long)ways * shots;
-        c.repetitions = (int)((need + support - 1) / support);
-    }
+    rp_episode_config c = rp_meta_eval_episode_config(&meta->opts, ways, shots);
     rp_episode fresh;
     int rc = rp_episode_init(&fresh, &c);
     if (rc)

@@ -68,8 +68,8 @@ int rp_slot_reserve(reptile_meta *meta, rp_slot *slot, int images)
 /* Episode shape for a task. Step-counted loops (the reference
  * implementation) draw enough reshuffled epochs and cut full batches
  * across epoch boundaries; see rp_meta_fit_episode. */
-static rp_episode_config episode_config(const reptile_meta_options *o, int ways, int shots,
-                                        int queries, int batch, int iters)
+rp_episode_config rp_meta_episode_config(const reptile_meta_options *o, int ways, int shots,
+                                         int queries, int batch, int iters)
 {
     rp_episode_config c;
     c.ways = ways;
@@ -89,6 +89,12 @@ static rp_episode_config episode_config(const reptile_meta_options *o, int ways,
     return c;
 }
 
+rp_episode_config rp_meta_eval_episode_config(const reptile_meta_options *o, int ways, int shots)
+{
+    return rp_meta_episode_config(o, ways, shots, 1, o->eval_batch,
+                                  o->eval_iters > 0 ? o->eval_iters : 1);
+}
+
 static int init_slot(reptile_meta *meta, rp_slot *s)
 {
     const reptile_meta_options *o = &meta->opts;
@@ -98,13 +104,12 @@ static int init_slot(reptile_meta *meta, rp_slot *s)
     if (rc == 0)
         rc = new_optimizer(o, &s->eval_opt);
     if (rc == 0) {
-        rp_episode_config c = episode_config(o, o->ways, o->train_shots, 0, o->inner_batch,
-                                             o->inner_iters);
+        rp_episode_config c = rp_meta_episode_config(o, o->ways, o->train_shots, 0,
+                                                     o->inner_batch, o->inner_iters);
         rc = rp_episode_init(&s->train_ep, &c);
     }
     if (rc == 0) {
-        rp_episode_config c = episode_config(o, o->ways, o->eval_shots, 1, o->eval_batch,
-                                             o->eval_iters > 0 ? o->eval_iters : 1);
+        rp_episode_config c = rp_meta_eval_episode_config(o, o->ways, o->eval_shots);
         rc = rp_episode_init(&s->eval_ep, &c);
     }
     if (rc == 0) {

@@ -54,6 +54,14 @@ int rp_meta_run_slots(reptile_meta *meta, int n, rp_slot_fn fn, void *ctx);
 /* Record a failure inside a worker. */
 void rp_slot_fail(rp_slot *slot, int rc);
 
+/* Episode shape for a task: step-counted loops (iters_are_steps) draw
+ * enough reshuffled epochs for iters full batches. One rule for training
+ * and evaluation episodes. */
+rp_episode_config rp_meta_episode_config(const reptile_meta_options *o, int ways, int shots,
+                                         int queries, int batch, int iters);
+/* An evaluation task's episode: ways x shots support, one query per class. */
+rp_episode_config rp_meta_eval_episode_config(const reptile_meta_options *o, int ways, int shots);
+
 /* REPTILE_ESHAPE (naming `what`) unless ds's images have the model's input
  * shape: every entry point taking a data set checks before gathering. */
 int rp_meta_check_images(const reptile_meta *meta, const reptile_dataset *ds, const char *what);

@@ -1,6 +1,6 @@
 /* SGD (with momentum) and Adam over one contiguous parameter buffer. */
 #include "model/optimizer_internal.h"
-#include "reptile/meta.h"
+#include "reptile/optimizer.h"
 #include "core/error_internal.h"
 #include "core/finite.h"
 

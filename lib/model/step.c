@@ -11,6 +11,11 @@
 #include <math.h>
 #include <string.h>
 
+/* nn's reduction enum mirrors the public one. */
+_Static_assert((int)RP_REDUCE_SUM == REPTILE_REDUCTION_SUM &&
+                   (int)RP_REDUCE_MEAN == REPTILE_REDUCTION_MEAN,
+               "rp_reduction and reptile_reduction disagree");
+
 typedef struct step_job {
     reptile_model *m;
     int bn_mode;
