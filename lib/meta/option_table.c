@@ -44,7 +44,8 @@
     X(eval_mode, INT, REPTILE_EVAL_NON_TRANSDUCTIVE, 0, 1, 0, 0, RS,                                \
       "REPTILE_EVAL_NON_TRANSDUCTIVE (0) or REPTILE_EVAL_TRANSDUCTIVE (1)", "query classification") \
     X(keras_argmax, INT, 0, 0, 1, 0, 0, RS, BOOL01, "score as the tutorial's code does")             \
-    X(eval_interval, INT, 1, 0, 2147483647, 0, 0, RS, NULL, "evaluate every N iterations (0 = never)") \
+    X(eval_interval, INT, 1, 0, 2147483647, 0, 0, RP_OPT_RESUME, NULL,                              \
+      "evaluate every N iterations (0 = never; workers other than rank 0 may not evaluate)")        \
     X(seed, U64, 1, 0, 0, 0, 0, RS, NULL, "seed of every random stream")                           \
     X(threads, INT, 1, 1, 256, 0, 0, 0, NULL, "worker threads (results do not depend on it)")      \
     X(rank, INT, 0, 0, 65535, 0, 0, RP_OPT_RESUME, NULL, "this worker's index")                     \

@@ -275,6 +275,9 @@ int reptile_mpi_check_consistent(reptile_mpi *mpi, const reptile_meta_options *o
         return fail(REPTILE_EINVAL, "reptile_mpi_check_consistent: NULL argument");
     if (mpi->broken)
         return collective(mpi, OP_ALLREDUCE, NULL, 0, 0);
+    /* The options lib/meta/option_table.c flags RP_OPT_RANKS (all but
+     * threads, rank and eval_interval: only rank 0 need evaluate). This
+     * library sees only the public API, so the list is repeated here. */
     uint64_t h = 0xcbf29ce484222325ull;
     MIX(version); MIX(ways); MIX(train_shots); MIX(inner_batch); MIX(inner_iters);
     MIX(meta_batch); MIX(meta_iters); MIX(meta_step); MIX(meta_step_final); MIX(optimizer);
