@@ -148,7 +148,9 @@ REPTILE_API int reptile_meta_options_init(reptile_meta_options *opts, unsigned i
  *   fine-tuning steps of 25.
  * - "reference-tutorial": the same budget with the reference
  *   implementation's semantics: sampling without replacement, BatchNorm on
- *   batch statistics, mean loss, non-transductive evaluation.
+ *   batch statistics, no Keras clipping, non-transductive evaluation. The
+ *   loss stays the tutorial's sum over the batch (with its learning rate
+ *   0.003; a mean would need a 25x larger one).
  * - "paper-omniglot-5way" / "paper-omniglot-20way": the paper's settings
  *   (Adam beta1 0, state carried, meta-batch 5, meta step 1 -> 0, batch
  *   statistics, 100,000 / 200,000 iterations, 50 fine-tuning steps).
