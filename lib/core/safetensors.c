@@ -4,6 +4,7 @@
 #include "core/safetensors.h"
 #include "core/atomic_file.h"
 #include "core/error_internal.h"
+#include "core/regular_file.h"
 
 #include <jansson.h>
 
@@ -634,34 +635,18 @@ static int read_all(int fd, unsigned char *p, size_t n, const char *path)
     return 0;
 }
 
-/* Back to blocking reads once the file is known to be regular. */
-static int clear_nonblock(int fd)
-{
-    int flags = fcntl(fd, F_GETFL);
-    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-}
-
 int rp_st_read_file(rp_st_file **out, const char *path)
 {
     *out = NULL;
     if (!path)
         return rp_error(REPTILE_EINVAL, "checkpoint path is NULL");
-    /* O_NONBLOCK: opening a FIFO (or a link to one) would otherwise wait
-     * for a writer forever; the fstat below then rejects it. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return rp_error(errno == ENOENT ? REPTILE_ENOTFOUND : REPTILE_EIO, "%s: cannot open: %s",
-                        path, strerror(errno));
+    int fd;
     struct stat st;
-    int rc = 0;
-    if (fstat(fd, &st) != 0)
-        rc = rp_error(REPTILE_EIO, "%s: cannot stat: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        rc = rp_error(REPTILE_EIO, "%s: not a regular file", path);
-    else if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2)
+    int rc = rp_open_regular(path, &fd, &st);
+    if (rc)
+        return rc;
+    if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2)
         rc = rp_error(REPTILE_EFORMAT, "%s: file too large", path);
-    else if (clear_nonblock(fd) != 0)
-        rc = rp_error(REPTILE_EIO, "%s: cannot open: %s", path, strerror(errno));
     if (rc) {
         close(fd);
         return rc;

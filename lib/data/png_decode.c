@@ -9,6 +9,7 @@
 #include "data/png_decode.h"
 
 #include "core/error_internal.h"
+#include "core/regular_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -248,38 +249,13 @@ int rp_png_decode_memory(rp_png_decoder *dec, const void *data, size_t size,
     return 0;
 }
 
-/* Back to blocking reads once the file is known to be regular. */
-static int clear_nonblock(int fd)
-{
-    int flags = fcntl(fd, F_GETFL);
-    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-}
-
 int rp_read_file(rp_png_decoder *dec, const char *path, size_t *size)
 {
-    /* O_NONBLOCK: opening a FIFO (or a link to one) would otherwise wait
-     * for a writer forever; the fstat below then rejects it. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        int e = errno;
-        return rp_error(e == ENOENT ? REPTILE_ENOTFOUND : REPTILE_EIO, "%s: cannot open (%s)", path,
-                        strerror(e));
-    }
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return rp_error(REPTILE_EIO, "%s: cannot stat (%s)", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return rp_error(REPTILE_EIO, "%s: not a regular file", path);
-    }
-    if (clear_nonblock(fd) != 0) {
-        int e = errno;
-        close(fd);
-        return rp_error(REPTILE_EIO, "%s: cannot open (%s)", path, strerror(e));
-    }
+    int rc = rp_open_regular(path, &fd, &st);
+    if (rc)
+        return rc;
     if ((unsigned long long)st.st_size > RP_MAX_FILE_SIZE) {
         close(fd);
         return rp_error(REPTILE_EFORMAT, "%s: file too large (%lld bytes)", path, (long long)st.st_size);
