@@ -4,7 +4,7 @@
  * symbolic link lost its link. The test uses a FIFO of its own in place of
  * /dev/null, so a regression cannot damage the machine. */
 #include "testutil.h"
-#include "unit/data/png_write.h"
+#include "tmpdir.h"
 #include "core/atomic_file.h"
 
 #include "reptile/reptile.h"
@@ -12,24 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *tmpdir;
-
-static void setup(void) { tmpdir = tw_mkdtemp(); }
-
-static void teardown(void)
-{
-    tw_rmtree(tmpdir);
-    free(tmpdir);
-}
-
-static const char *in_tmp(const char *name)
-{
-    static char buf[4][4200];
-    static int next;
-    char *p = buf[next++ % 4];
-    snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
-    return p;
-}
 
 static reptile_model *tiny_model(void)
 {
@@ -44,7 +26,7 @@ static reptile_model *tiny_model(void)
 static int entries_in_tmp(void)
 {
     char cmd[4300];
-    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 1", tmpdir);
+    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 1", tmp_dir());
     return system(cmd) == 0 ? 1 : 0;
 }
 
@@ -67,7 +49,7 @@ START_TEST(special_files_are_refused_not_replaced)
     ck_assert_int_eq(reptile_model_save(m, link), REPTILE_EIO);
     ck_assert_int_eq(lstat(fifo, &st), 0);
     ck_assert(S_ISFIFO(st.st_mode));
-    ck_assert_int_eq(rp_atomic_write(tmpdir, "x", 1), REPTILE_EIO);
+    ck_assert_int_eq(rp_atomic_write(tmp_dir(), "x", 1), REPTILE_EIO);
     ck_assert_ptr_nonnull(strstr(reptile_error_last(), "not a regular file"));
     reptile_model_free(m);
 }
@@ -103,7 +85,7 @@ static Suite *atomic_suite(void)
 {
     Suite *s = suite_create("atomic-targets");
     TCase *tc = tcase_create("targets");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_add_test(tc, special_files_are_refused_not_replaced);
     tcase_add_test(tc, a_link_keeps_pointing_at_the_new_file);
     suite_add_tcase(s, tc);

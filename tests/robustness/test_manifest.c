@@ -3,21 +3,12 @@
  * through a fixed ".tmp" name). A synthetic Omniglot tree of 1,201
  * one-image characters is the smallest the paper split accepts. */
 #include "testutil.h"
-#include "unit/data/png_write.h"
+#include "tmpdir.h"
 
 #include "reptile/reptile.h"
 
 enum { BACKGROUND = 1000, EVALUATION = 201, PER_ALPHABET = 100 };
 
-static char *tmpdir;
-
-static void setup(void) { tmpdir = tw_mkdtemp(); }
-
-static void teardown(void)
-{
-    tw_rmtree(tmpdir);
-    free(tmpdir);
-}
 
 /* root/<split>/Alphabet<a>/character<c>/<id>_01.png */
 static void make_split(const char *root, const char *split, int characters)
@@ -42,7 +33,7 @@ static void make_split(const char *root, const char *split, int characters)
 static const char *make_tree(void)
 {
     static char root[4200];
-    snprintf(root, sizeof root, "%s/omniglot", tmpdir);
+    snprintf(root, sizeof root, "%s/omniglot", tmp_dir());
     tw_mkdir(root);
     make_split(root, "images_background", BACKGROUND);
     make_split(root, "images_evaluation", EVALUATION);
@@ -64,7 +55,7 @@ START_TEST(manifest_of_a_split_that_loaded)
 {
     const char *root = make_tree();
     char manifest[4400];
-    snprintf(manifest, sizeof manifest, "%s/split.tsv", tmpdir);
+    snprintf(manifest, sizeof manifest, "%s/split.tsv", tmp_dir());
     reptile_dataset *train = NULL, *test = NULL;
     ck_assert_msg(reptile_dataset_open_omniglot_paper(&train, &test, root, 3, NULL, manifest) == 0,
                   "%s", reptile_error_last());
@@ -81,7 +72,7 @@ START_TEST(no_manifest_when_the_split_fails_to_load)
     /* The last character of the evaluation folder: loaded last. */
     snprintf(bad, sizeof bad, "%s/images_evaluation/Alphabet02/character001/1201_01.png", root);
     tw_write_bytes(bad, "not a png", 9);
-    snprintf(manifest, sizeof manifest, "%s/split.tsv", tmpdir);
+    snprintf(manifest, sizeof manifest, "%s/split.tsv", tmp_dir());
 
     reptile_dataset *train = NULL, *test = NULL;
     ck_assert_int_eq(reptile_dataset_open_omniglot_paper(&train, &test, root, 3, NULL, manifest),
@@ -106,7 +97,7 @@ START_TEST(unwritable_manifest_is_an_io_error_naming_it)
 {
     const char *root = make_tree();
     char manifest[4400];
-    snprintf(manifest, sizeof manifest, "%s/no/such/folder/split.tsv", tmpdir);
+    snprintf(manifest, sizeof manifest, "%s/no/such/folder/split.tsv", tmp_dir());
     reptile_dataset *train = NULL, *test = NULL;
     ck_assert_int_eq(reptile_dataset_open_omniglot_paper(&train, &test, root, 3, NULL, manifest),
                      REPTILE_EIO);
@@ -119,7 +110,7 @@ static Suite *manifest_suite(void)
 {
     Suite *s = suite_create("manifest");
     TCase *tc = tcase_create("paper-split");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, manifest_of_a_split_that_loaded);
     tcase_add_test(tc, no_manifest_when_the_split_fails_to_load);

@@ -4,7 +4,7 @@
  * a deadline: a regression fails here within seconds instead of hanging. */
 #include "testutil.h"
 #include "synthetic.h"
-#include "unit/data/png_write.h"
+#include "tmpdir.h"
 
 #include "reptile/reptile.h"
 
@@ -14,24 +14,6 @@
 
 enum { DEADLINE_MS = 10000 };
 
-static char *tmpdir;
-
-static void setup(void) { tmpdir = tw_mkdtemp(); }
-
-static void teardown(void)
-{
-    tw_rmtree(tmpdir);
-    free(tmpdir);
-}
-
-static const char *in_tmp(const char *name)
-{
-    static char buf[4][4200];
-    static int next;
-    char *p = buf[next++ % 4];
-    snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
-    return p;
-}
 
 /* ---- running a load with a deadline ------------------------------------------------ */
 
@@ -91,7 +73,7 @@ static void write_image(const char *path)
     ck_assert_int_eq(tw_write_png(path, 12, 12, PNG_COLOR_TYPE_GRAY, 8, 0), 0);
 }
 
-/* tmpdir/fifo, and two trees whose images include a "*.png" link to it:
+/* tmp_dir()/fifo, and two trees whose images include a "*.png" link to it:
  * folder/{a,b}/ (the link is folder/b/3.png) and the Omniglot layout
  * omniglot/images_background/Alpha/character0{1,2}/ (the link is
  * character02/0002_03.png). Returns the link in the tree the test opens. */
@@ -226,7 +208,7 @@ static Suite *special_files_suite(void)
 {
     Suite *s = suite_create("special-files");
     TCase *tc = tcase_create("special-files");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_set_timeout(tc, 60); /* above DEADLINE_MS: a hang is reported as one */
     tcase_add_loop_test(tc, png_link_to_a_fifo_fails_with_eio, 0, 4);
     tcase_add_loop_test(tc, checkpoint_path_that_is_a_fifo_fails_at_once, 0, 6);
