@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RP_ERROR_MAX 1024
-
 static _Thread_local char last_message[RP_ERROR_MAX];
 static _Thread_local int last_code;
 
@@ -70,4 +68,15 @@ int rp_error_wrap(int code, const char *fmt, ...)
     memcpy(last_message, out, used + take + 1);
     last_code = code;
     return code;
+}
+
+void rp_error_save(rp_error_saved *saved, int code)
+{
+    saved->code = code;
+    memcpy(saved->message, last_message, sizeof saved->message);
+}
+
+int rp_error_raise(const rp_error_saved *saved)
+{
+    return rp_error(saved->code, "%s", saved->message);
 }

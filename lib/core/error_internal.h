@@ -13,9 +13,30 @@
 #  define RP_PRINTF(f, a)
 #endif
 
+/* Size of the message buffer, with its NUL: longer messages are truncated. */
+#define RP_ERROR_MAX 1024
+
 int rp_error(int code, const char *fmt, ...) RP_PRINTF(2, 3);
 
-/* Prefix the current message with more context ("loading x.png: " + old). */
+/* An error is re-raised in one of two ways, nothing else.
+ *
+ * On the same thread: prefix the current message with more context
+ * ("loading x.png: " + old) under `code`, which may differ from the old one
+ * (a bad tensor -> REPTILE_EFORMAT). */
 int rp_error_wrap(int code, const char *fmt, ...) RP_PRINTF(2, 3);
+
+/* From a worker thread to the one that reports it (each thread has its own
+ * reptile_error_last()): the worker saves, the caller raises. code 0:
+ * nothing saved. */
+typedef struct rp_error_saved {
+    int code;
+    char message[RP_ERROR_MAX];
+} rp_error_saved;
+
+/* Saves `code` with this thread's current message. */
+void rp_error_save(rp_error_saved *saved, int code);
+
+/* Raises the saved error on the calling thread; returns its code. */
+int rp_error_raise(const rp_error_saved *saved);
 
 #endif

@@ -1,10 +1,16 @@
-/* Version and error API: the only public surface of the core module. */
+/* Version and error API: the only public surface of the core module; and
+ * the internal plumbing every module shares (re-raising errors, the decimal
+ * parser, the clock). */
 #include "testutil.h"
+#include "core/clock.h"
+#include "core/decimal.h"
 #include "core/error_internal.h"
 #include "reptile/reptile.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 START_TEST(version_matches_header)
 {
@@ -90,6 +96,120 @@ START_TEST(error_state_is_thread_local)
 }
 END_TEST
 
+START_TEST(error_wrap_keeps_the_buffer_bounded)
+{
+    char big[RP_ERROR_MAX + 100];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    rp_error(REPTILE_EIO, "%s", big);
+    ck_assert_int_eq(rp_error_wrap(REPTILE_EFORMAT, "%s", "ctx"), REPTILE_EFORMAT);
+    ck_assert_int_eq(reptile_error_last_code(), REPTILE_EFORMAT);
+    ck_assert_uint_eq(strlen(reptile_error_last()), RP_ERROR_MAX - 1);
+    ck_assert_int_eq(strncmp(reptile_error_last(), "ctx: xxx", 8), 0);
+}
+END_TEST
+
+static void *fail_and_save(void *arg)
+{
+    rp_error(REPTILE_EIO, "a.png: truncated");
+    rp_error_save(arg, reptile_error_last_code());
+    return NULL;
+}
+
+START_TEST(error_is_carried_across_threads)
+{
+    rp_error_saved saved = {0};
+    rp_error(REPTILE_EINVAL, "main thread");
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, fail_and_save, &saved), 0);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(saved.code, REPTILE_EIO);
+    ck_assert_str_eq(reptile_error_last(), "main thread");
+    ck_assert_int_eq(rp_error_raise(&saved), REPTILE_EIO);
+    ck_assert_str_eq(reptile_error_last(), "a.png: truncated");
+    ck_assert_int_eq(reptile_error_last_code(), REPTILE_EIO);
+    /* A message with '%' in it is raised verbatim. */
+    rp_error(REPTILE_EDATA, "100%% of %s", "x");
+    rp_error_save(&saved, REPTILE_EDATA);
+    rp_error_raise(&saved);
+    ck_assert_str_eq(reptile_error_last(), "100% of x");
+}
+END_TEST
+
+/* rp_parse_decimal on s with bound max: its result and, on success, the value. */
+static int parse(const char *s, uint64_t max, uint64_t *v)
+{
+    *v = 12345; /* must stay untouched on failure */
+    return rp_parse_decimal(s, max, v);
+}
+
+START_TEST(decimal_accepts_digits_in_range)
+{
+    uint64_t v;
+    ck_assert_int_eq(parse("0", UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(parse("1", INT32_MAX, &v), 0);
+    ck_assert_uint_eq(v, 1);
+    ck_assert_int_eq(parse("007", INT32_MAX, &v), 0); /* leading zeros */
+    ck_assert_uint_eq(v, 7);
+    ck_assert_int_eq(parse("0000000000000000000000000042", UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 42);
+    ck_assert_int_eq(parse("2147483647", INT32_MAX, &v), 0);
+    ck_assert_uint_eq(v, INT32_MAX);
+    ck_assert_int_eq(parse("18446744073709551615", UINT64_MAX, &v), 0);
+    ck_assert(v == UINT64_MAX);
+    ck_assert_int_eq(parse("9", 9, &v), 0);
+    ck_assert_uint_eq(v, 9);
+    ck_assert_int_eq(parse("0", 0, &v), 0);
+    ck_assert_uint_eq(v, 0);
+}
+END_TEST
+
+START_TEST(decimal_rejects_everything_else)
+{
+    static const char *const bad[] = {
+        "", "+1", "-1", "-0", " 1", "1 ", "\t1", "1\n", "1x", "x1", "0x10", "1.0", "1e3",
+        "1,000", "1_000", "\xd9\xa1", /* Arabic-Indic one: not ASCII */
+    };
+    uint64_t v;
+    ck_assert_int_eq(parse(NULL, UINT64_MAX, &v), -1);
+    ck_assert_uint_eq(v, 12345);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+        ck_assert_msg(parse(bad[i], UINT64_MAX, &v) == -1, "accepted \"%s\"", bad[i]);
+        ck_assert_uint_eq(v, 12345);
+    }
+}
+END_TEST
+
+START_TEST(decimal_rejects_overflow)
+{
+    uint64_t v;
+    ck_assert_int_eq(parse("18446744073709551616", UINT64_MAX, &v), -1); /* UINT64_MAX + 1 */
+    ck_assert_int_eq(parse("99999999999999999999", UINT64_MAX, &v), -1);
+    ck_assert_int_eq(parse("184467440737095516150", UINT64_MAX, &v), -1);
+    ck_assert_int_eq(parse("2147483648", INT32_MAX, &v), -1); /* INT_MAX + 1 */
+    ck_assert_int_eq(parse("10", 9, &v), -1);
+    ck_assert_int_eq(parse("1", 0, &v), -1);
+    ck_assert_uint_eq(v, 12345);
+}
+END_TEST
+
+START_TEST(clock_is_monotonic_seconds)
+{
+    double t0 = rp_now_s();
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    double t1 = rp_now_s();
+    ck_assert(t1 - t0 >= 0.019);
+    ck_assert(t1 - t0 < 10.0);
+    for (int i = 0; i < 1000; ++i) {
+        double t = rp_now_s();
+        ck_assert(t >= t1);
+        t1 = t;
+    }
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -100,6 +220,14 @@ static Suite *core_suite(void)
     tcase_add_test(tc, error_last_records_context);
     tcase_add_test(tc, error_message_is_truncated_not_overflowed);
     tcase_add_test(tc, error_state_is_thread_local);
+    tcase_add_test(tc, error_wrap_keeps_the_buffer_bounded);
+    tcase_add_test(tc, error_is_carried_across_threads);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("plumbing");
+    tcase_add_test(tc, decimal_accepts_digits_in_range);
+    tcase_add_test(tc, decimal_rejects_everything_else);
+    tcase_add_test(tc, decimal_rejects_overflow);
+    tcase_add_test(tc, clock_is_monotonic_seconds);
     suite_add_tcase(s, tc);
     return s;
 }

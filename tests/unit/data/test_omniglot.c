@@ -3,6 +3,7 @@
  * when the data are absent (set RP_OMNIGLOT_DIR to use another copy). */
 #include "testutil.h"
 
+#include "core/clock.h"
 #include "data/dataset_internal.h"
 #include "data/png_decode.h"
 #include "data/resize.h"
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *root(void)
@@ -35,24 +35,17 @@ static int have_data(void)
     return 1;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 START_TEST(both_splits)
 {
     if (!have_data())
         return;
     reptile_dataset *bg = NULL, *ev = NULL;
-    double t0 = now();
+    double t0 = rp_now_s();
     int rc = reptile_dataset_open_omniglot(&bg, root(), "background", NULL);
     ck_assert_msg(rc == 0, "%s", reptile_error_last());
     rc = reptile_dataset_open_omniglot(&ev, root(), "evaluation", NULL);
     ck_assert_msg(rc == 0, "%s", reptile_error_last());
-    double t1 = now();
+    double t1 = rp_now_s();
     printf("data-omniglot: loaded both splits (32,460 PNGs -> 28x28 uint8, 1 thread) in %.3f s, %.1f MB of pixels\n",
            t1 - t0, (double)(bg->n_stored + ev->n_stored) * 784 / 1e6);
     ck_assert_int_eq(reptile_dataset_num_classes(bg), 964);
@@ -95,14 +88,14 @@ START_TEST(both_splits)
     rp_episode ep;
     ck_assert_int_eq(rp_episode_init(&ep, &cfg), 0);
     float *batch = malloc(sizeof(float) * 100 * 784);
-    t0 = now();
+    t0 = rp_now_s();
     for (int t = 0; t < 5000; ++t) {
         rp_rng rng;
         rp_rng_init(&rng, 3, (uint64_t)t, 0);
         ck_assert_int_eq(rp_episode_sample(&ep, bg, &rng), 0);
         rp_dataset_gather(bg, ep.support_image, ep.n_support, batch);
     }
-    printf("data-omniglot: tutorial training task sample + gather: %.2f us\n", (now() - t0) / 5000 * 1e6);
+    printf("data-omniglot: tutorial training task sample + gather: %.2f us\n", (rp_now_s() - t0) / 5000 * 1e6);
     free(batch);
     rp_episode_free(&ep);
     reptile_dataset_free(bg);

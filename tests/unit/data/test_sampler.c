@@ -2,6 +2,7 @@
  * uniformity (chi-square), with-replacement duplicate rates, errors. */
 #include "testutil.h"
 
+#include "core/clock.h"
 #include "core/rng.h"
 #include "data/dataset_internal.h"
 #include "data/sampler.h"
@@ -11,7 +12,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* n_classes classes of per_class 1x1x1 images; pixel value = global index. */
 static reptile_dataset *make_ds(int n_classes, int per_class)
@@ -292,13 +292,6 @@ START_TEST(too_few_classes_or_images)
 }
 END_TEST
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 START_TEST(tutorial_task_cost)
 {
     /* An 8-bit 28x28 set the size of images_background (964 x 20). */
@@ -315,14 +308,14 @@ START_TEST(tutorial_task_cost)
     ck_assert_int_eq(rp_episode_init(&ep, &cfg), 0);
     float *batch = malloc(sizeof(float) * 100 * 784);
     const int n = getenv("RP_BENCH") ? 20000 : 2000;
-    double t0 = now();
+    double t0 = rp_now_s();
     for (int t = 0; t < n; ++t) {
         rp_rng rng;
         rp_rng_init(&rng, 1, (uint64_t)t, 0);
         rp_episode_sample(&ep, ds, &rng);
         rp_dataset_gather(ds, ep.support_image, ep.n_support, batch);
     }
-    double us = (now() - t0) / n * 1e6;
+    double us = (rp_now_s() - t0) / n * 1e6;
     printf("data-sampler: 5-way 20-shot task (4 x 4 batches of 25) sample + gather of 100 28x28 images: %.2f us\n",
            us);
     ck_assert(batch[0] >= 0.0f && batch[0] <= 1.0f);
