@@ -37,6 +37,15 @@ enum reptile_padding {
     REPTILE_PADDING_VALID = 1
 };
 
+/** How the per-image losses of a batch are combined (reptile_model_set_loss()). */
+enum reptile_reduction {
+    /** Sum over the batch: what the Keras tutorial's code does (the
+     *  gradient of a per-sample loss vector is that of its sum). */
+    REPTILE_REDUCTION_SUM = 0,
+    /** Mean over the batch (the usual choice; the default). */
+    REPTILE_REDUCTION_MEAN = 1
+};
+
 /** Which statistics BatchNorm layers use in a forward pass. */
 enum reptile_bn_mode {
     /** Batch statistics (biased variance); a training step also updates
@@ -47,9 +56,10 @@ enum reptile_bn_mode {
     /** The Keras tutorial's accident: the model is called without
      *  training=True, so BatchNorm normalises with its moving statistics
      *  (never updated: mean 0, variance 1) in training steps too and acts as
-     *  a learned per-channel scale and shift. Same computation as
-     *  REPTILE_BN_MOVING; named for clarity at call sites. */
-    REPTILE_BN_FROZEN = 1
+     *  a learned per-channel scale and shift. Computes exactly what
+     *  REPTILE_BN_MOVING does; its own value so that a switch can name both
+     *  (it was 1, equal to REPTILE_BN_MOVING, before 0.2). */
+    REPTILE_BN_FROZEN = 2
 };
 
 /**
@@ -195,8 +205,23 @@ REPTILE_API int reptile_model_predict(reptile_model *model, const float *x, int 
                                       int bn_mode, float *probs);
 
 /**
- * @brief One supervised step: forward, softmax cross-entropy (the
- *        optimizer's reduction), backward, optimizer update.
+ * @brief Choose the training objective's loss: softmax cross-entropy with
+ *        this reduction over the batch, and optionally Keras' probability
+ *        clipping. reptile_model_copy() and reptile_model_load() do not
+ *        change it; a new model has REPTILE_REDUCTION_MEAN, no clipping.
+ * @param model      The model.
+ * @param reduction  REPTILE_REDUCTION_SUM or REPTILE_REDUCTION_MEAN.
+ * @param keras_clip 0 or 1. 1: clip probabilities to [1e-7, 1 - 1e-7]
+ *                   before the log, as keras.losses does (where the true
+ *                   class is clipped the gradient of that image is zero).
+ * @return 0 or REPTILE_EINVAL (NULL model, unknown reduction, keras_clip
+ *         not 0 or 1).
+ */
+REPTILE_API int reptile_model_set_loss(reptile_model *model, int reduction, int keras_clip);
+
+/**
+ * @brief One supervised step: forward, the loss chosen by
+ *        reptile_model_set_loss(), backward, optimizer update.
  * @param model   The model.
  * @param batch   Number of images (>= 1).
  * @param opt     Optimizer; its state is bound to this model's size.

@@ -23,19 +23,10 @@ enum reptile_optimizer_kind {
     REPTILE_OPTIMIZER_ADAM = 1 /**< Adam. */
 };
 
-/** How the per-image losses of a batch are combined. */
-enum reptile_reduction {
-    /** Sum over the batch: what the Keras tutorial's code does (the
-     *  gradient of a per-sample loss vector is that of its sum). */
-    REPTILE_REDUCTION_SUM = 0,
-    /** Mean over the batch (the usual choice). */
-    REPTILE_REDUCTION_MEAN = 1
-};
-
 /**
  * @brief New SGD optimizer: v = momentum * v - lr * g; w += v.
  * @param out      Receives the optimizer; NULL on failure.
- * @param lr       Learning rate (> 0, finite).
+ * @param lr       Learning rate, in (0, 1000).
  * @param momentum In [0, 1); 0 is plain SGD.
  * @return 0, REPTILE_EINVAL, REPTILE_ENOMEM.
  */
@@ -44,7 +35,7 @@ REPTILE_API int reptile_optimizer_new_sgd(reptile_optimizer **out, float lr, flo
 /**
  * @brief New Adam optimizer (Kingma and Ba, bias-corrected).
  * @param out   Receives the optimizer; NULL on failure.
- * @param lr    Learning rate (> 0, finite).
+ * @param lr    Learning rate, in (0, 1000).
  * @param beta1 In [0, 1); 0 is the Reptile paper's setting.
  * @param beta2 In [0, 1).
  * @param eps   > 0 (1e-8 usual).
@@ -53,21 +44,11 @@ REPTILE_API int reptile_optimizer_new_sgd(reptile_optimizer **out, float lr, flo
 REPTILE_API int reptile_optimizer_new_adam(reptile_optimizer **out, float lr, float beta1,
                                            float beta2, float eps);
 
-/** @brief Change the learning rate. @return 0 or REPTILE_EINVAL. */
+/** @brief Change the learning rate (in (0, 1000)). @return 0 or REPTILE_EINVAL. */
 REPTILE_API int reptile_optimizer_set_lr(reptile_optimizer *opt, float lr);
 
 /** @brief Current learning rate. */
 REPTILE_API float reptile_optimizer_lr(const reptile_optimizer *opt);
-
-/**
- * @brief Choose the loss reduction and Keras' probability clipping.
- * @param opt        The optimizer.
- * @param reduction  REPTILE_REDUCTION_SUM or REPTILE_REDUCTION_MEAN (default).
- * @param keras_clip Non-zero: clip probabilities to [1e-7, 1 - 1e-7] before
- *                   the log, as keras.losses does (default 0: exact).
- * @return 0 or REPTILE_EINVAL.
- */
-REPTILE_API int reptile_optimizer_set_loss(reptile_optimizer *opt, int reduction, int keras_clip);
 
 /** @brief Clear the optimizer state (moments, step count). */
 REPTILE_API void reptile_optimizer_reset(reptile_optimizer *opt);

@@ -14,6 +14,7 @@
 #include "reptile/dataset.h"
 #include "reptile/optimizer.h"
 #include "reptile/model.h"
+#include "reptile/meta_options.h"
 #include "reptile/meta.h"
 #include "reptile/checkpoint.h"
 

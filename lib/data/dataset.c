@@ -3,12 +3,12 @@
 #include "data/dataset_internal.h"
 
 #include "core/error_internal.h"
+#include "core/versioned.h"
 #include "data/png_decode.h"
 #include "data/resize.h"
 
 #include <math.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,15 +23,24 @@ _Static_assert((int)RP_FILTER_BILINEAR == (int)REPTILE_FILTER_BILINEAR &&
 
 /* ---- options ------------------------------------------------------------ */
 
+/* Version 1's fields end with threads; a later version appends fields and
+ * its end here (core/versioned.h). */
+static const size_t image_options_size[] = {0, RP_FIELDS_END(reptile_image_options, threads)};
+_Static_assert(sizeof image_options_size / sizeof image_options_size[0] ==
+                   REPTILE_IMAGE_OPTIONS_VERSION + 1,
+               "give every reptile_image_options version its size");
+static const rp_struct_versions image_options_versions = {"image options", image_options_size,
+                                                          REPTILE_IMAGE_OPTIONS_VERSION};
+
 int reptile_image_options_init(reptile_image_options *opts, unsigned int version)
 {
     if (!opts)
         return rp_error(REPTILE_EINVAL, "reptile_image_options_init: opts is NULL");
-    if (version != REPTILE_IMAGE_OPTIONS_VERSION)
-        return rp_error(REPTILE_EVERSION, "reptile_image_options_init: unknown version %u (this library knows %d)",
-                        version, REPTILE_IMAGE_OPTIONS_VERSION);
-    reptile_image_options d = REPTILE_IMAGE_OPTIONS_INIT;
-    *opts = d;
+    int rc = rp_version_check(&image_options_versions, version, "reptile_image_options_init");
+    if (rc)
+        return rc;
+    const reptile_image_options d = REPTILE_IMAGE_OPTIONS_INIT;
+    rp_version_write(&image_options_versions, opts, version, &d);
     return 0;
 }
 
@@ -42,10 +51,11 @@ int rp_image_options_resolve(reptile_image_options *dst, const reptile_image_opt
         *dst = d;
         return 0;
     }
-    if (opts->version != REPTILE_IMAGE_OPTIONS_VERSION)
-        return rp_error(REPTILE_EVERSION, "image options: unknown version %u (this library knows %d)",
-                        opts->version, REPTILE_IMAGE_OPTIONS_VERSION);
-    *dst = *opts;
+    /* An older caller's struct: its fields, the defaults for the rest. */
+    *dst = d;
+    int rc = rp_version_read(&image_options_versions, dst, opts, "image options");
+    if (rc)
+        return rc;
     if (dst->height < 1 || dst->height > 16384 || dst->width < 1 || dst->width > 16384)
         return rp_error(REPTILE_EINVAL, "image options: height and width must be in 1..16384, got %dx%d",
                         dst->height, dst->width);
@@ -318,8 +328,7 @@ typedef struct load_job {
     const reptile_image_options *opts;
     int32_t begin, end;       /* file range of this worker */
     int32_t failed_at;        /* first failing file, or -1 */
-    int code;
-    char msg[1024];
+    rp_error_saved err;       /* its error, raised again by the caller */
 } load_job;
 
 static void quantise(const float *v, size_t n, int invert, uint8_t *dst)
@@ -344,8 +353,7 @@ static void *load_worker(void *arg)
     job->failed_at = -1;
     if (!tmp) {
         job->failed_at = job->begin;
-        job->code = REPTILE_ENOMEM;
-        snprintf(job->msg, sizeof job->msg, "out of memory loading images");
+        rp_error_save(&job->err, rp_error(REPTILE_ENOMEM, "out of memory loading images"));
         return NULL;
     }
     for (int32_t f = job->begin; f < job->end; ++f) {
@@ -356,8 +364,7 @@ static void *load_worker(void *arg)
                                         o->filter);
         if (rc) {
             job->failed_at = f;
-            job->code = rc;
-            snprintf(job->msg, sizeof job->msg, "%s", reptile_error_last());
+            rp_error_save(&job->err, rc);
             break;
         }
         rp_resize_run(&plan, img.data, tmp);
@@ -420,7 +427,7 @@ static int load_files(const char *const *paths, int32_t n_files, uint8_t *pix8,
     } else {
         for (int t = 0; t < threads; ++t)
             if (jobs[t].failed_at >= 0) {
-                rc = rp_error(jobs[t].code, "%s", jobs[t].msg);
+                rc = rp_error_raise(&jobs[t].err);
                 break;
             }
     }

@@ -3,11 +3,12 @@
 #include "meta/meta_internal.h"
 #include "meta/option_table.h"
 #include "model/checkpoint_internal.h"
-#include "model/model_internal.h"
 #include "model/optimizer_internal.h"
-#include "reptile/checkpoint.h"
+#include "reptile/meta_checkpoint.h"
+#include "core/decimal.h"
 #include "core/error_internal.h"
 #include "core/finite.h"
+#include "core/versioned.h"
 
 #include <jansson.h>
 
@@ -47,28 +48,11 @@ static char *options_json(const reptile_meta_options *o)
             snprintf(s, sizeof s, "%" PRIu64, x); /* a string: JSON integers are int64 */
             v = json_string(s);
         }
-        bad = json_object_set_new(root, rp_meta_option_specs[i].name, v) != 0;
+        bad = json_object_set_new(root, rp_meta_option_specs[i].info.name, v) != 0;
     }
     char *s = bad ? NULL : json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return s;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || strlen(s) > 20)
-        return -1;
-    uint64_t v = 0;
-    for (; *s; ++s) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
 }
 
 /* Fills the saved fields of *o from the file's "options". */
@@ -84,9 +68,11 @@ static int parse_options(const rp_st_file *f, reptile_meta_options *o)
     if (!json_is_object(root))
         rc = rp_error(REPTILE_EFORMAT, "%s: options are not a JSON object", what);
     for (size_t i = 0; rc == 0 && i < rp_meta_option_count; ++i) {
-        json_t *v = json_object_get(root, rp_meta_option_specs[i].name);
+        json_t *v = json_object_get(root, rp_meta_option_specs[i].info.name);
         char *p = (char *)o + rp_meta_option_specs[i].offset;
-        int ok = 0;
+        /* An option newer than the first format keeps its default when a
+         * file from before it lacks it. */
+        int ok = !v && rp_meta_option_specs[i].info.since > 1;
         if (rp_meta_option_specs[i].type == RP_OPT_INT && json_is_integer(v) && json_integer_value(v) >= INT_MIN &&
             json_integer_value(v) <= INT_MAX) {
             int x = (int)json_integer_value(v);
@@ -101,14 +87,14 @@ static int parse_options(const rp_st_file *f, reptile_meta_options *o)
             }
         } else if (rp_meta_option_specs[i].type == RP_OPT_U64 && json_is_string(v)) {
             uint64_t x;
-            if (parse_u64(json_string_value(v), &x) == 0) {
+            if (rp_parse_decimal(json_string_value(v), UINT64_MAX, &x) == 0) {
                 memcpy(p, &x, sizeof x);
                 ok = 1;
             }
         }
         if (!ok)
             rc = rp_error(REPTILE_EFORMAT, "%s: option %s is missing or malformed", what,
-                          rp_meta_option_specs[i].name);
+                          rp_meta_option_specs[i].info.name);
     }
     if (rc == 0 && json_object_size(root) != rp_meta_option_count) {
         const char *k;
@@ -117,7 +103,7 @@ static int parse_options(const rp_st_file *f, reptile_meta_options *o)
         {
             int known = 0;
             for (size_t i = 0; i < rp_meta_option_count; ++i)
-                known |= strcmp(k, rp_meta_option_specs[i].name) == 0;
+                known |= strcmp(k, rp_meta_option_specs[i].info.name) == 0;
             if (!known && rc == 0)
                 rc = rp_error(REPTILE_EFORMAT, "%s: unknown option \"%s\"", what, k);
         }
@@ -131,7 +117,7 @@ static int compare_options(const reptile_meta_options *saved, const reptile_meta
 {
     for (size_t i = 0; i < rp_meta_option_count; ++i) {
         const rp_option_spec *fl = &rp_meta_option_specs[i];
-        if (!(fl->flags & RP_OPT_RESUME) ||
+        if (!(fl->info.flags & RP_OPT_RESUME) ||
             memcmp((const char *)saved + fl->offset, (const char *)have + fl->offset, fl->size) == 0)
             continue;
         char a[48], b[48];
@@ -140,7 +126,7 @@ static int compare_options(const reptile_meta_options *saved, const reptile_meta
         return rp_error(REPTILE_ESTATE,
                         "%s: option %s differs: %s in the checkpoint, %s in the meta-learner "
                         "(create it with the saved options: reptile_meta_load_options)",
-                        what, fl->name, a, b);
+                        what, fl->info.name, a, b);
     }
     return 0;
 }
@@ -157,9 +143,9 @@ static char *training_json(const reptile_meta *meta)
     json_t *slots = json_array();
     int bad = !slots;
     for (int t = 0; t < meta->opts.meta_batch && !bad; ++t) {
-        const reptile_optimizer *o = meta->slots[t].opt;
-        bad = json_array_append_new(slots, json_pack("{s:I, s:I}", "moments", (json_int_t)o->n,
-                                                     "steps", (json_int_t)o->steps)) != 0;
+        const rp_optimizer_state o = rp_optimizer_state_of(meta->slots[t].opt);
+        bad = json_array_append_new(slots, json_pack("{s:I, s:I}", "moments", (json_int_t)o.n,
+                                                     "steps", (json_int_t)o.steps)) != 0;
     }
     json_t *root = bad ? NULL : json_pack("{s:i, s:o}", "iteration", meta->iteration, "slots", slots);
     if (!root) {
@@ -187,16 +173,16 @@ int reptile_meta_save(const reptile_meta *meta, const char *path)
     if (rc == 0)
         rc = rp_st_add_meta(w, "training", training);
     for (int t = 0; rc == 0 && t < meta->opts.meta_batch; ++t) {
-        const reptile_optimizer *o = meta->slots[t].opt;
-        int64_t shape[1] = {(int64_t)o->n};
+        const rp_optimizer_state o = rp_optimizer_state_of(meta->slots[t].opt);
+        int64_t shape[1] = {(int64_t)o.n};
         char name[64];
-        if (o->n && o->m) {
+        if (o.m) {
             slot_tensor_name(name, sizeof name, t, "m");
-            rc = rp_st_add(w, name, RP_ST_F32, o->m, 1, shape);
+            rc = rp_st_add(w, name, RP_ST_F32, o.m, 1, shape);
         }
-        if (rc == 0 && o->n && o->v) {
+        if (rc == 0 && o.v) {
             slot_tensor_name(name, sizeof name, t, "v");
-            rc = rp_st_add(w, name, RP_ST_F32, o->v, 1, shape);
+            rc = rp_st_add(w, name, RP_ST_F32, o.v, 1, shape);
         }
     }
     if (rc == 0)
@@ -207,50 +193,25 @@ int reptile_meta_save(const reptile_meta *meta, const char *path)
     return rc;
 }
 
-/* Index of the first element that is NaN or Inf, or (nonneg) below zero;
- * n when there is none. */
-static size_t first_invalid(const float *x, size_t n, int nonneg)
+/* Reads optimizer tensor `which` of slot t into a new buffer, checked by
+ * the optimizer's rules. */
+static int get_moments(rp_st_file *f, int t, const char *which, size_t n, float **dst)
 {
-    if (!nonneg && rp_all_finite(x, n))
-        return n; /* the common case, on the vectorised check */
-    for (size_t i = 0; i < n; ++i)
-        if (!isfinite(x[i]) || (nonneg && x[i] < 0.0f))
-            return i;
-    return n;
-}
-
-/* Reads optimizer tensor `which` of slot t into dst and checks its values
- * before anything trusts them: a NaN, Inf or negative second moment would
- * only show up later, blamed on a gradient, or silently freeze the step. */
-static int get_moments(rp_st_file *f, int t, const char *which, size_t n, float *dst)
-{
-    char name[64];
+    char name[64], what[600];
     slot_tensor_name(name, sizeof name, t, which);
+    if (!(*dst = malloc(n * sizeof **dst)))
+        return rp_error(REPTILE_ENOMEM, "%s: out of memory", rp_st_what(f));
     int64_t shape[1] = {(int64_t)n};
-    int rc = rp_st_get(f, name, RP_ST_F32, 1, shape, dst);
+    int rc = rp_st_get(f, name, RP_ST_F32, 1, shape, *dst);
     if (rc)
         return rc;
-    const int nonneg = strcmp(which, "v") == 0;
-    size_t i = first_invalid(dst, n, nonneg);
-    if (i == n)
-        return 0;
-    return rp_error(REPTILE_EFORMAT, "%s: tensor \"%s\" element %zu is %g (must be finite%s)",
-                    rp_st_what(f), name, i, (double)dst[i], nonneg ? " and >= 0" : "");
+    snprintf(what, sizeof what, "%s: tensor \"%s\"", rp_st_what(f), name);
+    return rp_optimizer_check_moments(*dst, n, which[0] == 'v', what);
 }
-
-/* Adam's step count goes into its bias correction as a double: beyond 2^53
- * counts are no longer exact (and near INT64_MAX the next step overflows). */
-#define RP_MAX_OPT_STEPS ((json_int_t)1 << 53)
-
-typedef struct staged_slot {
-    size_t n;
-    int64_t steps;
-    float *m, *v;
-} staged_slot;
 
 /* Reads "training" and the optimizer tensors into staged buffers. */
 static int stage_training(rp_st_file *f, const reptile_meta *meta, int *iteration,
-                          staged_slot *staged)
+                          rp_optimizer_state *staged)
 {
     const char *what = rp_st_what(f);
     const char *text = rp_st_meta(f, "training");
@@ -268,36 +229,26 @@ static int stage_training(rp_st_file *f, const reptile_meta *meta, int *iteratio
     else if (json_array_size(slots) != (size_t)meta->opts.meta_batch)
         rc = rp_error(REPTILE_EFORMAT, "%s: %zu optimizer slots for meta_batch %d", what,
                       json_array_size(slots), meta->opts.meta_batch);
-    const size_t np = meta->model->n_params;
-    const int is_adam = meta->opts.optimizer == REPTILE_OPTIMIZER_ADAM;
-    const int need_m = is_adam || meta->opts.momentum > 0.0f;
+    const size_t np = meta->n_params;
+    const reptile_optimizer *opt = meta->slots[0].opt; /* every slot's is the same kind */
     for (int t = 0; rc == 0 && t < meta->opts.meta_batch; ++t) {
         json_int_t n = -1, steps = -1;
+        char slot[600];
+        snprintf(slot, sizeof slot, "%s: training state slots[%d]", what, t);
         if (json_unpack_ex(json_array_get(slots, (size_t)t), &err, JSON_STRICT, "{s:I, s:I}",
                            "moments", &n, "steps", &steps) != 0 ||
             (n != 0 && (size_t)n != np)) {
             rc = rp_error(REPTILE_EFORMAT, "%s: malformed optimizer state of slot %d", what, t);
             break;
         }
-        if (steps < 0 || steps > RP_MAX_OPT_STEPS) {
-            rc = rp_error(REPTILE_EFORMAT, "%s: training state slots[%d].steps is %" PRId64
-                          ", outside 0..2^53", what, t, (int64_t)steps);
+        if ((rc = rp_optimizer_check_steps((int64_t)steps, slot)) != 0)
             break;
-        }
         staged[t].n = (size_t)n;
         staged[t].steps = steps;
-        if (n && need_m) {
-            if (!(staged[t].m = malloc(np * sizeof(float))))
-                rc = rp_error(REPTILE_ENOMEM, "%s: out of memory", what);
-            else
-                rc = get_moments(f, t, "m", np, staged[t].m);
-        }
-        if (rc == 0 && n && is_adam) {
-            if (!(staged[t].v = malloc(np * sizeof(float))))
-                rc = rp_error(REPTILE_ENOMEM, "%s: out of memory", what);
-            else
-                rc = get_moments(f, t, "v", np, staged[t].v);
-        }
+        if (n && rp_optimizer_uses_m(opt))
+            rc = get_moments(f, t, "m", np, &staged[t].m);
+        if (rc == 0 && n && rp_optimizer_uses_v(opt))
+            rc = get_moments(f, t, "v", np, &staged[t].v);
     }
     json_decref(root);
     *iteration = (int)it;
@@ -310,7 +261,7 @@ int reptile_meta_resume(reptile_meta *meta, const char *path)
         return rp_error(REPTILE_EINVAL, "reptile_meta_resume: NULL meta-learner or path");
     rp_st_file *f = NULL;
     reptile_model *saved_model = NULL;
-    staged_slot *staged = calloc((size_t)meta->opts.meta_batch, sizeof *staged);
+    rp_optimizer_state *staged = calloc((size_t)meta->opts.meta_batch, sizeof *staged);
     if (!staged)
         return rp_error(REPTILE_ENOMEM, "reptile_meta_resume: out of memory");
     int iteration = 0;
@@ -334,23 +285,13 @@ int reptile_meta_resume(reptile_meta *meta, const char *path)
     /* Everything is read and checked: commit (cannot fail from here). */
     if (rc == 0) {
         rc = reptile_model_copy(meta->model, saved_model);
-        for (int t = 0; rc == 0 && t < meta->opts.meta_batch; ++t) {
-            reptile_optimizer *o = meta->slots[t].opt;
-            free(o->m);
-            free(o->v);
-            o->m = staged[t].m;
-            o->v = staged[t].v;
-            o->n = staged[t].n;
-            o->steps = staged[t].steps;
-            staged[t].m = staged[t].v = NULL;
-        }
+        for (int t = 0; rc == 0 && t < meta->opts.meta_batch; ++t)
+            rp_optimizer_state_adopt(meta->slots[t].opt, &staged[t]);
         if (rc == 0)
             meta->iteration = iteration;
     }
-    for (int t = 0; t < meta->opts.meta_batch; ++t) {
-        free(staged[t].m);
-        free(staged[t].v);
-    }
+    for (int t = 0; t < meta->opts.meta_batch; ++t)
+        rp_optimizer_state_free(&staged[t]);
     free(staged);
     reptile_model_free(saved_model);
     rp_st_free(f);
@@ -365,10 +306,12 @@ static int placeholder_allreduce(float *data, size_t count, void *user)
     return -1;
 }
 
-int reptile_meta_load_options(reptile_meta_options *opts, const char *path)
+int reptile_meta_load_options(reptile_meta_options *opts, unsigned int version, const char *path)
 {
     if (!opts || !path)
         return rp_error(REPTILE_EINVAL, "reptile_meta_load_options: NULL options or path");
+    if (rp_version_check(&rp_meta_options_versions, version, "reptile_meta_load_options") != 0)
+        return REPTILE_EVERSION;
     reptile_meta_options o;
     int rc = reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION);
     rp_st_file *f = NULL;
@@ -382,18 +325,15 @@ int reptile_meta_load_options(reptile_meta_options *opts, const char *path)
     reptile_meta_options check = o;
     if (check.world_size > 1)
         check.allreduce = placeholder_allreduce;
-    if (rc == 0 && reptile_meta_options_validate(&check) != 0) {
-        char msg[768];
-        snprintf(msg, sizeof msg, "%s", reptile_error_last());
-        rc = rp_error(REPTILE_EFORMAT, "%s: saved options are invalid: %s", path, msg);
-    }
+    if (rc == 0 && reptile_meta_options_validate(&check) != 0)
+        rc = rp_error_wrap(REPTILE_EFORMAT, "%s: saved options are invalid", path);
     rp_st_free(f);
     if (rc == 0) {
         o.progress = NULL;
         o.progress_user = NULL;
         o.allreduce = NULL;
         o.allreduce_user = NULL;
-        *opts = o;
+        rp_meta_options_export(opts, version, &o);
     }
     return rc;
 }

@@ -63,8 +63,8 @@ static int reshape_eval_episode(reptile_meta *meta, rp_slot *slot, int ways, int
 }
 
 int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_rng *rng, int ways,
-                      int shots, float *accuracy, int32_t *labels, int32_t *predictions,
-                      float *images)
+                      int shots, int keras_argmax, float *accuracy, int32_t *labels,
+                      int32_t *predictions, float *images)
 {
     rp_slot *slot = &meta->slots[s];
     int outputs = reptile_model_num_outputs(slot->model);
@@ -94,7 +94,7 @@ int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_r
         return rc;
     int correct = 0;
     const float *probs = slot->probs;
-    if (meta->opts.keras_argmax) {
+    if (keras_argmax) {
         /* The tutorial's tf.argmax(preds) reduces over axis 0: for each
          * class k, which query scores highest; compared with query k's label. */
         for (int k = 0; k < ep->n_query && k < outputs; ++k)
@@ -145,7 +145,8 @@ int reptile_meta_evaluate_task(reptile_meta *meta, const reptile_dataset *ds, ui
         return rp_error(REPTILE_EINVAL, "reptile_meta_evaluate_task: accuracy is NULL");
     rp_rng rng;
     rp_rng_init(&rng, meta->opts.seed, task_index, (uint64_t)RP_DOMAIN_EVAL << 32);
-    rc = rp_meta_eval_task(meta, 0, ds, &rng, ways, shots, accuracy, labels, predictions, images);
+    rc = rp_meta_eval_task(meta, 0, ds, &rng, ways, shots, meta->opts.keras_argmax, accuracy,
+                           labels, predictions, images);
     return rc ? rp_error_wrap(rc, "evaluation task %llu", (unsigned long long)task_index) : 0;
 }
 
@@ -161,8 +162,9 @@ static void eval_indexed(reptile_meta *meta, int s, void *ctx)
     many_ctx *c = ctx;
     rp_rng rng;
     rp_rng_init(&rng, meta->opts.seed, (uint64_t)(c->first + s), (uint64_t)RP_DOMAIN_EVAL << 32);
-    int rc = rp_meta_eval_task(meta, s, c->ds, &rng, c->ways, c->shots, &c->acc[c->first + s], NULL,
-                               NULL, NULL);
+    /* Argmax per image whatever keras_argmax says: this is the real score. */
+    int rc = rp_meta_eval_task(meta, s, c->ds, &rng, c->ways, c->shots, 0, &c->acc[c->first + s],
+                               NULL, NULL, NULL);
     if (rc)
         rp_slot_fail(&meta->slots[s], rc);
 }
@@ -180,16 +182,12 @@ int reptile_meta_evaluate(reptile_meta *meta, const reptile_dataset *ds, int tas
     float *acc = malloc((size_t)tasks * sizeof *acc);
     if (!acc)
         return rp_error(REPTILE_ENOMEM, "reptile_meta_evaluate: out of memory");
-    /* Argmax per image whatever keras_argmax says: this is the real score. */
-    int keras = meta->opts.keras_argmax;
-    meta->opts.keras_argmax = 0;
     many_ctx c = {ds, ways, shots, 0, acc};
     int group = meta->opts.threads < meta->n_slots ? meta->opts.threads : meta->n_slots;
     for (c.first = 0; c.first < tasks && rc == 0; c.first += group) {
         int n = tasks - c.first < group ? tasks - c.first : group;
         rc = rp_meta_run_slots(meta, n, eval_indexed, &c);
     }
-    meta->opts.keras_argmax = keras;
     if (rc == 0) {
         double sum = 0.0, sq = 0.0;
         for (int t = 0; t < tasks; ++t)

@@ -1,5 +1,6 @@
 /* Reptile meta-learner: lifecycle, the meta-iteration and the training loop. */
 #include "meta/meta_internal.h"
+#include "meta/option_table.h"
 #include "model/model_internal.h"
 #include "model/optimizer_internal.h"
 #include "core/error_internal.h"
@@ -15,12 +16,9 @@
 
 static int new_optimizer(const reptile_meta_options *o, reptile_optimizer **out)
 {
-    int rc = o->optimizer == REPTILE_OPTIMIZER_ADAM
-                 ? reptile_optimizer_new_adam(out, o->lr, o->beta1, o->beta2, o->adam_eps)
-                 : reptile_optimizer_new_sgd(out, o->lr, o->momentum);
-    if (rc == 0)
-        rc = reptile_optimizer_set_loss(*out, o->reduction, o->keras_clip);
-    return rc;
+    return o->optimizer == REPTILE_OPTIMIZER_ADAM
+               ? reptile_optimizer_new_adam(out, o->lr, o->beta1, o->beta2, o->adam_eps)
+               : reptile_optimizer_new_sgd(out, o->lr, o->momentum);
 }
 
 static void free_slot(rp_slot *s)
@@ -99,6 +97,8 @@ static int init_slot(reptile_meta *meta, rp_slot *s)
 {
     const reptile_meta_options *o = &meta->opts;
     int rc = rp_model_clone(&s->model, meta->model);
+    if (rc == 0) /* the task's objective */
+        rc = reptile_model_set_loss(s->model, o->reduction, o->keras_clip);
     if (rc == 0)
         rc = new_optimizer(o, &s->opt);
     if (rc == 0)
@@ -125,14 +125,17 @@ static int init_slot(reptile_meta *meta, rp_slot *s)
     return rc;
 }
 
-int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_meta_options *opts)
+int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_meta_options *caller)
 {
     if (!out)
         return rp_error(REPTILE_EINVAL, "reptile_meta_new: out is NULL");
     *out = NULL;
     if (!model)
         return rp_error(REPTILE_EINVAL, "reptile_meta_new: model is NULL");
-    int rc = reptile_meta_options_validate(opts);
+    /* A caller's older struct version gets the defaults for the newer fields. */
+    reptile_meta_options full;
+    const reptile_meta_options *opts = &full;
+    int rc = rp_meta_options_resolve(&full, caller);
     if (rc == 0)
         rc = rp_gemm_check();
     if (rc)
@@ -147,7 +150,10 @@ int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_met
         return rp_error(REPTILE_ENOMEM, "reptile_meta_new: out of memory");
     meta->opts = *opts;
     meta->model = model;
-    meta->image_floats = (size_t)model->in_h * model->in_w * model->in_c;
+    reptile_model_input_shape(model, &meta->in_h, &meta->in_w, &meta->in_c);
+    meta->image_floats = (size_t)meta->in_h * meta->in_w * meta->in_c;
+    meta->n_params = reptile_model_num_params(model);
+    meta->n_state = reptile_model_num_state(model);
     /* One slot per task of a meta-batch. Batches on moving statistics are
      * split over the threads inside a slot, so more slots would only cost
      * memory; batch statistics cannot be split, so then extra slots let
@@ -157,8 +163,7 @@ int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_met
         meta->n_slots = opts->threads;
     meta->slots = calloc((size_t)meta->n_slots, sizeof *meta->slots);
     /* Parameters then state, contiguous: one allreduce covers both. */
-    meta->accum = malloc((model->n_params + model->n_state) * sizeof *meta->accum);
-    meta->accum_state = meta->accum + model->n_params;
+    meta->accum = malloc((meta->n_params + meta->n_state) * sizeof *meta->accum);
     if (!meta->slots || !meta->accum)
         rc = rp_error(REPTILE_ENOMEM, "reptile_meta_new: out of memory");
     if (rc == 0)
@@ -198,17 +203,15 @@ int rp_meta_check_images(const reptile_meta *meta, const reptile_dataset *ds, co
 {
     int h = 0, w = 0, c = 0;
     reptile_dataset_image_shape(ds, &h, &w, &c);
-    const reptile_model *m = meta->model;
-    if (h != m->in_h || w != m->in_w || c != m->in_c)
+    if (h != meta->in_h || w != meta->in_w || c != meta->in_c)
         return rp_error(REPTILE_ESHAPE, "%s: data set images are %dx%dx%d, the model takes %dx%dx%d",
-                        what, h, w, c, m->in_h, m->in_w, m->in_c);
+                        what, h, w, c, meta->in_h, meta->in_w, meta->in_c);
     return 0;
 }
 
 void rp_slot_fail(rp_slot *slot, int rc)
 {
-    slot->rc = rc;
-    snprintf(slot->err, sizeof slot->err, "%s", reptile_error_last());
+    rp_error_save(&slot->err, rc);
 }
 
 typedef struct slot_job {
@@ -226,7 +229,7 @@ static void run_slot_item(void *ctx, int i)
 int rp_meta_run_slots(reptile_meta *meta, int n, rp_slot_fn fn, void *ctx)
 {
     for (int s = 0; s < n; ++s)
-        meta->slots[s].rc = 0;
+        meta->slots[s].err.code = 0;
     if (n == 1) {
         fn(meta, 0, ctx); /* slot 0 splits its batches over the pool */
     } else {
@@ -237,16 +240,15 @@ int rp_meta_run_slots(reptile_meta *meta, int n, rp_slot_fn fn, void *ctx)
         rp_model_set_pool(meta->slots[0].model, meta->pool);
     }
     for (int s = 0; s < n; ++s)
-        if (meta->slots[s].rc)
-            return rp_error(meta->slots[s].rc, "%s", meta->slots[s].err);
+        if (meta->slots[s].err.code)
+            return rp_error_raise(&meta->slots[s].err);
     return 0;
 }
 
 void rp_meta_load_slot(reptile_meta *meta, rp_slot *slot)
 {
-    const reptile_model *m = meta->model;
-    memcpy(slot->model->params, m->params, m->n_params * sizeof *m->params);
-    memcpy(slot->model->state, m->state, m->n_state * sizeof *m->state);
+    /* Same architecture by construction: the copy cannot fail. */
+    (void)reptile_model_copy(slot->model, meta->model);
 }
 
 int rp_meta_fit_episode(reptile_meta *meta, rp_slot *slot, reptile_optimizer *opt,

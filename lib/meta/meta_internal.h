@@ -2,6 +2,7 @@
 #define RP_META_INTERNAL_H
 
 #include "reptile/meta.h"
+#include "core/error_internal.h"
 #include "core/pool.h"
 #include "core/rng.h"
 #include "data/sampler.h"
@@ -28,9 +29,8 @@ typedef struct rp_slot {
     int capacity;      /* images x and y hold */
     /* results of the last evaluation */
     float accuracy;
-    /* error raised in a worker thread, re-raised on the caller's */
-    int rc;
-    char err[512];
+    /* error raised in a worker thread, re-raised on the caller's (code 0: none) */
+    rp_error_saved err;
 } rp_slot;
 
 struct reptile_meta {
@@ -40,9 +40,10 @@ struct reptile_meta {
     int n_slots;
     rp_slot *slots;
     float *accum;           /* sum of adapted weights */
-    float *accum_state;
     int iteration;
     size_t image_floats;
+    int in_h, in_w, in_c;    /* the model's input shape */
+    size_t n_params, n_state;
 };
 
 /* Runs fn(meta, slot i, ctx) for i in [0, n) (n <= n_slots): in parallel
@@ -67,10 +68,11 @@ rp_episode_config rp_meta_eval_episode_config(const reptile_meta_options *o, int
 int rp_meta_check_images(const reptile_meta *meta, const reptile_dataset *ds, const char *what);
 
 /* Evaluation task on slot `s` from the current meta-weights: fine-tune,
- * classify the queries, leave the meta-weights untouched. Optional outputs. */
+ * classify the queries (per image, or keras_argmax: the tutorial's argmax
+ * over the query axis), leave the meta-weights untouched. Optional outputs. */
 int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_rng *rng, int ways,
-                      int shots, float *accuracy, int32_t *labels, int32_t *predictions,
-                      float *images);
+                      int shots, int keras_argmax, float *accuracy, int32_t *labels,
+                      int32_t *predictions, float *images);
 
 /* Copies the meta-weights (and state) into a slot's model. */
 void rp_meta_load_slot(reptile_meta *meta, rp_slot *slot);

@@ -1,11 +1,11 @@
 /* One Reptile meta-iteration and the training loop around it. */
 #include "meta/meta_internal.h"
 #include "model/model_internal.h"
+#include "core/clock.h"
 #include "core/error_internal.h"
 #include "core/finite.h"
 
 #include <string.h>
-#include <time.h>
 
 typedef struct train_ctx {
     const reptile_dataset *ds;
@@ -48,19 +48,19 @@ static float meta_step_at(const reptile_meta_options *o, int iteration)
  * then of the adapted state, into one contiguous buffer. */
 static void sum_tasks(reptile_meta *meta, float *restrict acc)
 {
-    const reptile_model *m = meta->model;
-    const size_t np = m->n_params, ns = m->n_state;
+    const size_t np = meta->n_params, ns = meta->n_state;
     for (int t = 0; t < meta->opts.meta_batch; ++t) {
-        const reptile_model *mt = meta->slots[t].model;
+        const float *params = reptile_model_params(meta->slots[t].model);
+        const float *state = rp_model_state_data(meta->slots[t].model);
         if (t == 0) {
-            memcpy(acc, mt->params, np * sizeof *acc);
-            memcpy(acc + np, mt->state, ns * sizeof *acc);
+            memcpy(acc, params, np * sizeof *acc);
+            memcpy(acc + np, state, ns * sizeof *acc);
             continue;
         }
         for (size_t i = 0; i < np; ++i)
-            acc[i] += mt->params[i];
+            acc[i] += params[i];
         for (size_t i = 0; i < ns; ++i)
-            acc[np + i] += mt->state[i];
+            acc[np + i] += state[i];
     }
 }
 
@@ -89,8 +89,7 @@ int reptile_meta_step(reptile_meta *meta, const reptile_dataset *train)
     rc = rp_meta_run_slots(meta, meta->opts.meta_batch, train_task, &ctx);
     if (rc)
         return rp_error_wrap(rc, "meta-iteration %d", meta->iteration);
-    reptile_model *m = meta->model;
-    const size_t np = m->n_params, ns = m->n_state;
+    const size_t np = meta->n_params, ns = meta->n_state;
     sum_tasks(meta, meta->accum);
     if (meta->opts.world_size > 1 &&
         meta->opts.allreduce(meta->accum, np + ns, meta->opts.allreduce_user) != 0)
@@ -98,15 +97,14 @@ int reptile_meta_step(reptile_meta *meta, const reptile_dataset *train)
                         meta->iteration, meta->opts.world_size);
     const int tasks = meta->opts.meta_batch * meta->opts.world_size;
     const float eps = meta_step_at(&meta->opts, meta->iteration);
-    interpolate(m->params, meta->accum, np, tasks, eps);
-    interpolate(m->state, meta->accum + np, ns, tasks, eps);
+    interpolate(reptile_model_params(meta->model), meta->accum, np, tasks, eps);
+    interpolate(rp_model_state_data(meta->model), meta->accum + np, ns, tasks, eps);
     /* Checked before anything is written: a divergent step keeps the weights. */
     if (!rp_all_finite(meta->accum, np + ns))
         return rp_error(REPTILE_EDIVERGED,
                         "meta-iteration %d produced NaN or Inf weights; the last good weights are kept",
                         meta->iteration);
-    memcpy(m->params, meta->accum, np * sizeof *m->params);
-    memcpy(m->state, meta->accum + np, ns * sizeof *m->state);
+    rp_model_write_weights(meta->model, meta->accum);
     meta->iteration++;
     return 0;
 }
@@ -123,16 +121,9 @@ static void eval_split(reptile_meta *meta, int s, void *ctx)
     rp_rng rng;
     rp_rng_init(&rng, meta->opts.seed, (uint64_t)c->iteration, c->domain[s] << 32);
     int rc = rp_meta_eval_task(meta, s, c->ds[s], &rng, meta->opts.ways, meta->opts.eval_shots,
-                               &meta->slots[s].accuracy, NULL, NULL, NULL);
+                               meta->opts.keras_argmax, &meta->slots[s].accuracy, NULL, NULL, NULL);
     if (rc)
         rp_slot_fail(&meta->slots[s], rc);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int reptile_meta_train(reptile_meta *meta, const reptile_dataset *train,
@@ -148,7 +139,7 @@ int reptile_meta_train(reptile_meta *meta, const reptile_dataset *train,
         rc = rp_meta_check_images(meta, test, "reptile_meta_train: test set");
     if (rc)
         return rc;
-    const double start = now_s();
+    const double start = rp_now_s();
     const int end = meta->iteration + iterations;
     for (int k = 0; k < iterations; ++k) {
         const int iter = meta->iteration;
@@ -179,7 +170,7 @@ int reptile_meta_train(reptile_meta *meta, const reptile_dataset *train,
             }
             p.evaluated = 1;
         }
-        p.elapsed_s = now_s() - start;
+        p.elapsed_s = rp_now_s() - start;
         if (meta->opts.progress && meta->opts.progress(&p, meta->opts.progress_user) != 0)
             break;
     }

@@ -3,8 +3,9 @@
  * model with the public builder. */
 #include "model/checkpoint_internal.h"
 #include "model/model_internal.h"
-#include "reptile/checkpoint.h"
+#include "reptile/model_checkpoint.h"
 #include "reptile/version.h"
+#include "core/decimal.h"
 #include "core/error_internal.h"
 
 #include <jansson.h>
@@ -56,14 +57,6 @@ static char *architecture_json(const reptile_model *m)
     json_decref(layers);
     json_decref(root);
     return s;
-}
-
-/* Re-raises the current error as REPTILE_EFORMAT about `what`. */
-static int as_format_error(const char *what)
-{
-    char msg[768];
-    snprintf(msg, sizeof msg, "%s", reptile_error_last());
-    return rp_error(REPTILE_EFORMAT, "%s: %s", what, msg);
 }
 
 static int get_dim(json_t *v, int *out)
@@ -156,7 +149,7 @@ static int add_layer(reptile_model *m, json_t *l, int i, const char *what)
         return rp_error(REPTILE_EFORMAT, "%s: architecture layer %d has unknown type \"%s\"", what,
                         i, type);
     }
-    return rc ? as_format_error(what) : 0;
+    return rc ? rp_error_wrap(REPTILE_EFORMAT, "%s", what) : 0;
 }
 
 /* Builds an unfinalised model (no parameter buffers yet) from the JSON. */
@@ -182,7 +175,7 @@ static int model_from_architecture(reptile_model **out, const char *arch, const 
                       what, json_array_size(layers), RP_MAX_LAYERS);
     reptile_model *m = NULL;
     if (rc == 0 && reptile_model_new(&m, h, w, c) != 0)
-        rc = as_format_error(what);
+        rc = rp_error_wrap(REPTILE_EFORMAT, "%s", what);
     for (size_t i = 0; rc == 0 && i < json_array_size(layers); ++i)
         rc = add_layer(m, json_array_get(layers, i), (int)i, what);
     if (rc == 0 && m->layers[m->n_layers - 1].kind != RP_LAYER_DENSE)
@@ -283,20 +276,6 @@ int rp_ckpt_writer_new(rp_st_writer **out, const reptile_model *m, const char *k
     return 0;
 }
 
-/* Strict decimal integer in [0, INT_MAX]; -1 when malformed. */
-static long parse_uint(const char *s)
-{
-    if (!s || !*s || strlen(s) > 9)
-        return -1;
-    long v = 0;
-    for (; *s; ++s) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        v = v * 10 + (*s - '0');
-    }
-    return v;
-}
-
 int rp_ckpt_check(const rp_st_file *f, const char *kind)
 {
     const char *what = rp_st_what(f);
@@ -306,13 +285,13 @@ int rp_ckpt_check(const rp_st_file *f, const char *kind)
                         "%s: a safetensors file without libreptile metadata (__metadata__ "
                         "\"format\" is %s%s%s): written by another program?", what,
                         format ? "\"" : "missing", format ? format : "", format ? "\"" : "");
-    long version = parse_uint(rp_st_meta(f, "format_version"));
-    if (version < 1)
+    uint64_t version = 0;
+    if (rp_parse_decimal(rp_st_meta(f, "format_version"), INT_MAX, &version) != 0 || version < 1)
         return rp_error(REPTILE_EFORMAT, "%s: missing or malformed format_version", what);
     if (version > RP_CKPT_FORMAT_VERSION)
         return rp_error(REPTILE_EVERSION,
                         "%s: checkpoint format_version %ld is newer than this library reads (%d); "
-                        "written by libreptile %s", what, version, RP_CKPT_FORMAT_VERSION,
+                        "written by libreptile %s", what, (long)version, RP_CKPT_FORMAT_VERSION,
                         rp_st_meta(f, "library_version") ? rp_st_meta(f, "library_version") : "?");
     int rc = rp_st_verify_checksums(f);
     if (rc)
@@ -357,9 +336,9 @@ int rp_ckpt_read_model(reptile_model **out, rp_st_file *f)
                            (t[j].state ? state : params) + t[j].offset);
     }
     if (rc == 0 && reptile_model_set_params(m, params, m->n_params) != 0)
-        rc = as_format_error(what);
+        rc = rp_error_wrap(REPTILE_EFORMAT, "%s", what);
     if (rc == 0 && reptile_model_set_state(m, state, m->n_state) != 0)
-        rc = as_format_error(what);
+        rc = rp_error_wrap(REPTILE_EFORMAT, "%s", what);
     free(params);
     free(state);
     if (rc) {

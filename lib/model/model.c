@@ -24,6 +24,8 @@ int reptile_model_new(reptile_model **out, int height, int width, int channels)
     m->in_h = height;
     m->in_w = width;
     m->in_c = channels;
+    m->reduction = REPTILE_REDUCTION_MEAN; /* the documented default loss */
+    m->keras_clip = 0;
     *out = m;
     return 0;
 }
@@ -370,6 +372,14 @@ int rp_model_clone(reptile_model **out, const reptile_model *src)
 }
 
 void rp_model_set_pool(reptile_model *m, rp_pool *pool) { m->pool = pool; }
+
+const float *rp_model_state_data(const reptile_model *m) { return m->state; }
+
+void rp_model_write_weights(reptile_model *m, const float *params_then_state)
+{
+    memcpy(m->params, params_then_state, m->n_params * sizeof *m->params);
+    memcpy(m->state, params_then_state + m->n_params, m->n_state * sizeof *m->state);
+}
 
 void reptile_model_free(reptile_model *m)
 {

@@ -70,7 +70,16 @@ struct reptile_model {
     float *grad;             /* reduced gradient */
     rp_shard shards[RP_SHARDS];
     rp_pool *pool;           /* borrowed; NULL = run shards in the caller */
+    int reduction;           /* the loss: enum reptile_reduction */
+    int keras_clip;          /* the loss: Keras' probability clipping */
 };
+
+/* The state buffer (moving statistics), read-only, for the meta-learner's
+ * average; the parameters are reptile_model_params(). */
+const float *rp_model_state_data(const reptile_model *m);
+/* Overwrites parameters then state from one vector of n_params + n_state
+ * floats the caller has checked (finite, variances >= 0): the meta step. */
+void rp_model_write_weights(reptile_model *m, const float *params_then_state);
 
 /* Allocates parameter/state buffers (once). */
 int rp_model_finalise(reptile_model *m);
@@ -92,7 +101,7 @@ const float *rp_model_logits(const reptile_model *m, const rp_shard *sh);
 /* Internal training entry used by the meta-learner: computes the reduced
  * gradient into m->grad and the loss; no parameter update. */
 int rp_model_gradient(reptile_model *m, const float *x, const int32_t *labels, int batch,
-                      int bn_mode, int reduction, int keras_clip, float *loss);
+                      int bn_mode, float *loss);
 
 /* Borrow a pool for shard parallelism (NULL: run in the caller). */
 void rp_model_set_pool(reptile_model *m, rp_pool *pool);

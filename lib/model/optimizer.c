@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int valid_lr(float lr) { return isfinite(lr) && lr > 0.0f; }
+static int valid_lr(float lr) { return lr > 0.0f && lr < RP_MAX_LR; }
 
 static int new_optimizer(reptile_optimizer **out, int kind, float lr)
 {
@@ -16,14 +16,13 @@ static int new_optimizer(reptile_optimizer **out, int kind, float lr)
         return rp_error(REPTILE_EINVAL, "optimizer: out is NULL");
     *out = NULL;
     if (!valid_lr(lr))
-        return rp_error(REPTILE_EINVAL, "optimizer: learning rate must be finite and > 0, got %g",
-                        (double)lr);
+        return rp_error(REPTILE_EINVAL, "optimizer: learning rate must be in (0, %g), got %g",
+                        RP_MAX_LR, (double)lr);
     reptile_optimizer *o = calloc(1, sizeof *o);
     if (!o)
         return rp_error(REPTILE_ENOMEM, "optimizer: out of memory");
     o->kind = kind;
     o->lr = lr;
-    o->reduction = REPTILE_REDUCTION_MEAN;
     *out = o;
     return 0;
 }
@@ -65,24 +64,14 @@ int reptile_optimizer_new_adam(reptile_optimizer **out, float lr, float beta1, f
 int reptile_optimizer_set_lr(reptile_optimizer *opt, float lr)
 {
     if (!opt || !valid_lr(lr))
-        return rp_error(REPTILE_EINVAL, "reptile_optimizer_set_lr: need an optimizer and lr > 0");
+        return rp_error(REPTILE_EINVAL,
+                        "reptile_optimizer_set_lr: need an optimizer and lr in (0, %g), got %g",
+                        RP_MAX_LR, (double)lr);
     opt->lr = lr;
     return 0;
 }
 
 float reptile_optimizer_lr(const reptile_optimizer *opt) { return opt ? opt->lr : 0.0f; }
-
-int reptile_optimizer_set_loss(reptile_optimizer *opt, int reduction, int keras_clip)
-{
-    if (!opt)
-        return rp_error(REPTILE_EINVAL, "reptile_optimizer_set_loss: optimizer is NULL");
-    if (reduction != REPTILE_REDUCTION_SUM && reduction != REPTILE_REDUCTION_MEAN)
-        return rp_error(REPTILE_EINVAL, "reptile_optimizer_set_loss: unknown reduction %d",
-                        reduction);
-    opt->reduction = reduction;
-    opt->keras_clip = keras_clip != 0;
-    return 0;
-}
 
 void reptile_optimizer_reset(reptile_optimizer *opt)
 {
@@ -108,8 +97,8 @@ static int bind(reptile_optimizer *opt, size_t n)
 {
     if (opt->n == n)
         return 0;
-    int need_m = opt->kind == REPTILE_OPTIMIZER_ADAM || opt->momentum > 0.0f;
-    int need_v = opt->kind == REPTILE_OPTIMIZER_ADAM;
+    int need_m = rp_optimizer_uses_m(opt);
+    int need_v = rp_optimizer_uses_v(opt);
     float *m = need_m ? calloc(n, sizeof *m) : NULL;
     float *v = need_v ? calloc(n, sizeof *v) : NULL;
     if ((need_m && !m) || (need_v && !v)) {

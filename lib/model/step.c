@@ -75,8 +75,11 @@ static int check_call(reptile_model *m, const float *x, int batch, int bn_mode, 
         return rp_error(REPTILE_EINVAL, "%s: NULL argument", what);
     if (batch < 1 || batch > (1 << 20))
         return rp_error(REPTILE_EINVAL, "%s: batch must be in 1..%d, got %d", what, 1 << 20, batch);
-    if (bn_mode != REPTILE_BN_BATCH && bn_mode != REPTILE_BN_MOVING)
-        return rp_error(REPTILE_EINVAL, "%s: unknown BatchNorm mode %d", what, bn_mode);
+    if (bn_mode != REPTILE_BN_BATCH && bn_mode != REPTILE_BN_MOVING && bn_mode != REPTILE_BN_FROZEN)
+        return rp_error(REPTILE_EINVAL,
+                        "%s: BatchNorm mode must be REPTILE_BN_BATCH (0), _MOVING (1) or _FROZEN "
+                        "(2), got %d",
+                        what, bn_mode);
     int rc = rp_gemm_check();
     if (rc == 0)
         rc = rp_model_finalise(m);
@@ -85,8 +88,25 @@ static int check_call(reptile_model *m, const float *x, int batch, int bn_mode, 
     return rc;
 }
 
+int reptile_model_set_loss(reptile_model *m, int reduction, int keras_clip)
+{
+    if (!m)
+        return rp_error(REPTILE_EINVAL, "reptile_model_set_loss: model is NULL");
+    if (reduction != REPTILE_REDUCTION_SUM && reduction != REPTILE_REDUCTION_MEAN)
+        return rp_error(REPTILE_EINVAL,
+                        "reptile_model_set_loss: reduction must be REPTILE_REDUCTION_SUM (0) or "
+                        "REPTILE_REDUCTION_MEAN (1), got %d",
+                        reduction);
+    if (keras_clip != 0 && keras_clip != 1)
+        return rp_error(REPTILE_EINVAL, "reptile_model_set_loss: keras_clip must be 0 or 1, got %d",
+                        keras_clip);
+    m->reduction = reduction;
+    m->keras_clip = keras_clip;
+    return 0;
+}
+
 int rp_model_gradient(reptile_model *m, const float *x, const int32_t *labels, int batch,
-                      int bn_mode, int reduction, int keras_clip, float *loss)
+                      int bn_mode, float *loss)
 {
     int rc = check_call(m, x, batch, bn_mode, "train step");
     if (rc)
@@ -96,8 +116,8 @@ int rp_model_gradient(reptile_model *m, const float *x, const int32_t *labels, i
         if (labels[i] < 0 || labels[i] >= classes)
             return rp_error(REPTILE_EINVAL, "train step: label %d of image %d is outside 0..%d",
                             labels[i], i, classes - 1);
-    step_job job = {m, bn_mode, 1, keras_clip,
-                    reduction == REPTILE_REDUCTION_MEAN ? 1.0f / (float)batch : 1.0f};
+    const int mean = m->reduction == REPTILE_REDUCTION_MEAN;
+    step_job job = {m, bn_mode, 1, m->keras_clip, mean ? 1.0f / (float)batch : 1.0f};
     int shards = assign_shards(m, x, labels, batch, bn_mode);
     run_shards(m, shards, &job);
 
@@ -118,7 +138,7 @@ int rp_model_gradient(reptile_model *m, const float *x, const int32_t *labels, i
         for (int s = 0; s < shards; ++s)
             total += m->shards[s].loss;
     }
-    if (reduction == REPTILE_REDUCTION_MEAN)
+    if (mean)
         total /= batch;
     if (loss)
         *loss = (float)total;
@@ -147,7 +167,7 @@ int reptile_model_train_step(reptile_model *m, reptile_optimizer *opt, const flo
 {
     if (!opt || !labels)
         return rp_error(REPTILE_EINVAL, "reptile_model_train_step: NULL optimizer or labels");
-    int rc = rp_model_gradient(m, x, labels, batch, bn_mode, opt->reduction, opt->keras_clip, loss);
+    int rc = rp_model_gradient(m, x, labels, batch, bn_mode, loss);
     if (rc)
         return rc;
     if ((rc = rp_optimizer_apply(opt, m->params, m->grad, m->n_params)) != 0)

@@ -4,6 +4,7 @@
  * timeout). See include/reptile/mpi.h. */
 #include "reptile/mpi.h"
 #include "reptile/error.h"
+#include "core/clock.h"
 
 #include <limits.h>
 #include <math.h>
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct reptile_mpi {
     MPI_Comm comm;     /* private duplicate, MPI_ERRORS_RETURN */
@@ -45,13 +45,6 @@ static const char *mpi_message(int rc, char *buf, size_t size)
         snprintf(s, sizeof s, "MPI error %d", rc);
     snprintf(buf, size, "%s", s);
     return buf;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int reptile_mpi_new(reptile_mpi **out, MPI_Comm comm)
@@ -122,7 +115,7 @@ int reptile_mpi_options(reptile_mpi *mpi, reptile_meta_options *opts)
  * it yields the CPU between tests (ranks may share cores). */
 static int wait_bounded(reptile_mpi *mpi, MPI_Request *req, const char *what, size_t count)
 {
-    const double start = now_s(), deadline = start + mpi->timeout_s;
+    const double start = rp_now_s(), deadline = start + mpi->timeout_s;
     char buf[MPI_MAX_ERROR_STRING];
     for (unsigned long polls = 0;; ++polls) {
         int done = 0;
@@ -136,7 +129,7 @@ static int wait_bounded(reptile_mpi *mpi, MPI_Request *req, const char *what, si
             return 0;
         if (polls > 1000)
             sched_yield();
-        if ((polls & 63) == 0 && now_s() > deadline) {
+        if ((polls & 63) == 0 && rp_now_s() > deadline) {
             /* A started collective cannot be cancelled: the communicator is
              * finished and the job must be aborted. */
             mpi->broken = 1;
@@ -266,7 +259,25 @@ static uint64_t mix(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-#define MIX(field) h = mix(h, &opts->field, sizeof opts->field)
+/* FNV-1a digest of the options every worker must share: those the
+ * library's option table flags REPTILE_OPTION_MATCH_WORKERS, by name and
+ * value as text (exact for floats), and the options version. */
+static int options_digest(const reptile_meta_options *opts, uint64_t *out)
+{
+    uint64_t h = mix(0xcbf29ce484222325ull, &opts->version, sizeof opts->version);
+    for (int i = 0; i < reptile_meta_option_count(); ++i) {
+        const reptile_option_info *in = reptile_meta_option_info(i);
+        if (!(in->flags & REPTILE_OPTION_MATCH_WORKERS))
+            continue;
+        char value[64];
+        if (reptile_meta_options_get(opts, in->name, value, sizeof value) != 0)
+            return -1;
+        h = mix(h, in->name, strlen(in->name) + 1);
+        h = mix(h, value, strlen(value) + 1);
+    }
+    *out = h;
+    return 0;
+}
 
 int reptile_mpi_check_consistent(reptile_mpi *mpi, const reptile_meta_options *opts,
                                  const reptile_model *model)
@@ -275,16 +286,13 @@ int reptile_mpi_check_consistent(reptile_mpi *mpi, const reptile_meta_options *o
         return fail(REPTILE_EINVAL, "reptile_mpi_check_consistent: NULL argument");
     if (mpi->broken)
         return collective(mpi, OP_ALLREDUCE, NULL, 0, 0);
-    /* The options lib/meta/option_table.c flags RP_OPT_RANKS (all but
-     * threads, rank and eval_interval: only rank 0 need evaluate). This
-     * library sees only the public API, so the list is repeated here. */
-    uint64_t h = 0xcbf29ce484222325ull;
-    MIX(version); MIX(ways); MIX(train_shots); MIX(inner_batch); MIX(inner_iters);
-    MIX(meta_batch); MIX(meta_iters); MIX(meta_step); MIX(meta_step_final); MIX(optimizer);
-    MIX(lr); MIX(momentum); MIX(beta1); MIX(beta2); MIX(adam_eps); MIX(optimizer_state);
-    MIX(reduction); MIX(keras_clip); MIX(bn_mode); MIX(with_replacement); MIX(eval_shots);
-    MIX(eval_batch); MIX(eval_iters); MIX(iters_are_steps); MIX(eval_mode); MIX(keras_argmax);
-    MIX(seed); MIX(world_size);
+    /* Unreadable options still take part in the collective (a rank that
+     * left early would leave the others waiting), with a digest no other
+     * rank has. */
+    uint64_t h = 0;
+    const int unreadable = options_digest(opts, &h) != 0;
+    if (unreadable)
+        h = ~(uint64_t)mpi->rank;
     const size_t np = reptile_model_num_params(model), ns = reptile_model_num_state(model);
     h = mix(h, &np, sizeof np);
     h = mix(h, &ns, sizeof ns);
@@ -292,6 +300,8 @@ int reptile_mpi_check_consistent(reptile_mpi *mpi, const reptile_meta_options *o
     int rc = all_equal(mpi, h, &equal);
     if (rc)
         return rc;
+    if (unreadable)
+        return fail(REPTILE_EINVAL, "reptile_mpi_check_consistent: %s", reptile_error_last());
     if (!equal)
         return fail(REPTILE_ESTATE,
                     "the ranks were started with different meta-learning settings or model sizes "
@@ -300,8 +310,6 @@ int reptile_mpi_check_consistent(reptile_mpi *mpi, const reptile_meta_options *o
                     mpi->rank, opts->meta_batch, (unsigned long long)opts->seed, np);
     return 0;
 }
-
-#undef MIX
 
 void reptile_mpi_free(reptile_mpi *mpi)
 {

@@ -43,7 +43,7 @@ static void teardown(void)
 static reptile_meta_options options(int optimizer, float momentum)
 {
     reptile_meta_options o;
-    ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION), 0);
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "keras-tutorial"), 0);
     o.train_shots = 5;
     o.inner_batch = 10;
     o.inner_iters = 2;

@@ -44,7 +44,7 @@ static reptile_model *net(void)
 static reptile_meta *meta_for(reptile_model *m)
 {
     reptile_meta_options o;
-    ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION), 0);
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "keras-tutorial"), 0);
     o.train_shots = 5;
     o.inner_batch = 10;
     o.eval_batch = 10;

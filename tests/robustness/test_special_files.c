@@ -152,7 +152,7 @@ static int load_model(const void *arg)
 static int load_options(const void *arg)
 {
     reptile_meta_options o;
-    return reptile_meta_load_options(&o, arg);
+    return reptile_meta_load_options(&o, REPTILE_META_OPTIONS_VERSION, arg);
 }
 
 typedef struct resume_args {
@@ -173,7 +173,7 @@ static reptile_meta *small_meta(reptile_model **model)
     ck_assert_int_eq(reptile_model_add_dense(*model, 5), 0);
     ck_assert_int_eq(reptile_model_init(*model, 1), 0);
     reptile_meta_options o;
-    ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION), 0);
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "keras-tutorial"), 0);
     reptile_meta *meta = NULL;
     ck_assert_int_eq(reptile_meta_new(&meta, *model, &o), 0);
     return meta;

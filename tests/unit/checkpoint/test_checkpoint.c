@@ -259,7 +259,7 @@ typedef struct run_cfg {
 static reptile_meta_options run_options(const run_cfg *c, int threads)
 {
     reptile_meta_options o;
-    ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION), 0);
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "keras-tutorial"), 0);
     o.train_shots = 5;
     o.inner_batch = 10;
     o.inner_iters = 2;
@@ -315,7 +315,7 @@ static void resumed_run(const run_cfg *c, reptile_dataset *ds, int k, int thread
     /* A differently initialised model: everything must come from the file. */
     m = small_net(999, 5);
     reptile_meta_options loaded;
-    ck_assert_int_eq(reptile_meta_load_options(&loaded, path), 0);
+    ck_assert_int_eq(reptile_meta_load_options(&loaded, REPTILE_META_OPTIONS_VERSION, path), 0);
     ck_assert_int_eq(loaded.threads, threads_a);
     ck_assert(loaded.seed == o.seed);
     ck_assert_float_eq(loaded.lr, o.lr);
@@ -513,7 +513,7 @@ START_TEST(resume_rejects_another_architecture_or_options_and_changes_nothing)
     /* A model file is not a training state. */
     ck_assert_int_eq(reptile_meta_resume(meta, model_path), REPTILE_EFORMAT);
     ck_assert_ptr_nonnull(strstr(reptile_error_last(), "a model checkpoint, not a meta-state"));
-    ck_assert_int_eq(reptile_meta_load_options(&o2, model_path), REPTILE_EFORMAT);
+    ck_assert_int_eq(reptile_meta_load_options(&o2, REPTILE_META_OPTIONS_VERSION, model_path), REPTILE_EFORMAT);
     reptile_meta_free(meta);
     ck_assert_int_eq(reptile_meta_resume(NULL, state_path), REPTILE_EINVAL);
     ck_assert_int_eq(reptile_meta_save(NULL, state_path), REPTILE_EINVAL);

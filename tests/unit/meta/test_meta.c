@@ -43,7 +43,7 @@ static reptile_model *small_net(uint64_t seed)
 static reptile_meta_options small_options(void)
 {
     reptile_meta_options o;
-    ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION), 0);
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "keras-tutorial"), 0);
     o.train_shots = 5;
     o.inner_batch = 10;
     o.inner_iters = 2;
@@ -55,24 +55,56 @@ static reptile_meta_options small_options(void)
     return o;
 }
 
-START_TEST(defaults_are_the_keras_tutorial)
+/* The defaults are the reference semantics (paper-omniglot-5way); 0.1's
+ * defaults, the tutorial as coded, are the keras-tutorial preset, field for
+ * field. */
+START_TEST(defaults_are_the_reference_and_keras_tutorial_is_0_1)
 {
-    reptile_meta_options o;
+    reptile_meta_options o, paper;
     ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION), 0);
     ck_assert_uint_eq(o.version, REPTILE_META_OPTIONS_VERSION);
+    ck_assert_int_eq(reptile_meta_options_preset(&paper, REPTILE_META_OPTIONS_VERSION, "paper-omniglot-5way"), 0);
+    ck_assert_int_eq(memcmp(&o, &paper, sizeof o), 0);
+    ck_assert_int_eq(o.optimizer, REPTILE_OPTIMIZER_ADAM);
+    ck_assert_int_eq(o.reduction, REPTILE_REDUCTION_MEAN);
+    ck_assert_int_eq(o.bn_mode, REPTILE_BN_BATCH);
+    ck_assert_int_eq(o.with_replacement, 0);
+    ck_assert_int_eq(o.keras_clip, 0);
+    ck_assert_int_eq(o.optimizer_state, REPTILE_STATE_CARRY);
+    ck_assert_int_eq(o.iters_are_steps, 1);
+    ck_assert_int_eq(reptile_meta_options_validate(&o), 0);
+
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "keras-tutorial"), 0);
     ck_assert_int_eq(o.ways, 5);
     ck_assert_int_eq(o.train_shots, 20);
     ck_assert_int_eq(o.inner_batch, 25);
     ck_assert_int_eq(o.inner_iters, 4);
+    ck_assert_int_eq(o.meta_batch, 1);
     ck_assert_int_eq(o.meta_iters, 2000);
     ck_assert_float_eq(o.meta_step, 0.25f);
     ck_assert_float_eq(o.meta_step_final, 0.0f);
+    ck_assert_int_eq(o.optimizer, REPTILE_OPTIMIZER_SGD);
     ck_assert_float_eq(o.lr, 0.003f);
+    ck_assert_float_eq(o.momentum, 0.0f);
+    ck_assert_float_eq(o.beta1, 0.9f);
+    ck_assert_float_eq(o.beta2, 0.999f);
+    ck_assert_float_eq(o.adam_eps, 1e-8f);
+    ck_assert_int_eq(o.optimizer_state, REPTILE_STATE_RESET);
     ck_assert_int_eq(o.reduction, REPTILE_REDUCTION_SUM);
+    ck_assert_int_eq(o.keras_clip, 1);
     ck_assert_int_eq(o.bn_mode, REPTILE_BN_FROZEN);
     ck_assert_int_eq(o.with_replacement, 1);
     ck_assert_int_eq(o.eval_shots, 5);
+    ck_assert_int_eq(o.eval_batch, 25);
     ck_assert_int_eq(o.eval_iters, 5);
+    ck_assert_int_eq(o.iters_are_steps, 0);
+    ck_assert_int_eq(o.eval_mode, REPTILE_EVAL_NON_TRANSDUCTIVE);
+    ck_assert_int_eq(o.keras_argmax, 0);
+    ck_assert_int_eq(o.eval_interval, 1);
+    ck_assert_uint_eq(o.seed, 1);
+    ck_assert_int_eq(o.threads, 1);
+    ck_assert_int_eq(o.rank, 0);
+    ck_assert_int_eq(o.world_size, 1);
     ck_assert_int_eq(reptile_meta_options_validate(&o), 0);
 }
 END_TEST
@@ -160,7 +192,7 @@ START_TEST(meta_step_one_equals_sgd_on_the_task)
     ck_assert_int_eq(rp_episode_sample(&ep, ds, &rng), 0);
     reptile_optimizer *sgd = NULL;
     ck_assert_int_eq(reptile_optimizer_new_sgd(&sgd, o.lr, 0.0f), 0);
-    ck_assert_int_eq(reptile_optimizer_set_loss(sgd, o.reduction, o.keras_clip), 0);
+    ck_assert_int_eq(reptile_model_set_loss(ref, o.reduction, o.keras_clip), 0);
     float x[25 * SIDE * SIDE];
     int32_t y[25], idx[25];
     for (int b = 0; b < ep.n_batches; ++b) {
@@ -502,7 +534,7 @@ static Suite *meta_suite(void)
     Suite *s = suite_create("meta");
     TCase *tc = tcase_create("meta");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, defaults_are_the_keras_tutorial);
+    tcase_add_test(tc, defaults_are_the_reference_and_keras_tutorial_is_0_1);
     tcase_add_test(tc, presets_and_their_errors);
     tcase_add_test(tc, out_of_range_options_are_rejected_by_name);
     tcase_add_test(tc, meta_step_one_equals_sgd_on_the_task);

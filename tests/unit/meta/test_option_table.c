@@ -31,10 +31,10 @@ START_TEST(every_field_of_the_struct_is_in_the_table)
     qsort(all, n, sizeof *all, by_offset);
     size_t end = 0;
     for (size_t i = 0; i < n; ++i) {
-        ck_assert_msg(all[i]->offset >= end, "%s overlaps the field before it", all[i]->name);
+        ck_assert_msg(all[i]->offset >= end, "%s overlaps the field before it", all[i]->info.name);
         ck_assert_msg(all[i]->offset - end < all[i]->size,
                       "%zu unlisted bytes before %s: a field missing from the option table?",
-                      all[i]->offset - end, all[i]->name);
+                      all[i]->offset - end, all[i]->info.name);
         end = all[i]->offset + all[i]->size;
     }
     ck_assert_msg(sizeof(reptile_meta_options) - end < 8,
@@ -55,9 +55,9 @@ START_TEST(defaults_are_valid_and_bounds_are_enforced)
         if (s->type == RP_OPT_U64)
             continue;
         /* Just outside each bound (or on an open one): rejected, naming it. */
-        double outside[2] = {s->lo_open ? s->lo : s->lo - 1, s->hi_open ? s->hi : s->hi + 1};
-        if (s->type == RP_OPT_FLOAT && !s->lo_open)
-            outside[0] = nextafter(s->lo, -INFINITY) - 1e-6;
+        double outside[2] = {s->info.min_open ? s->info.min : s->info.min - 1, s->info.max_open ? s->info.max : s->info.max + 1};
+        if (s->type == RP_OPT_FLOAT && !s->info.min_open)
+            outside[0] = nextafter(s->info.min, -INFINITY) - 1e-6;
         for (int k = 0; k < 2; ++k) {
             if (isinf(outside[k]))
                 continue;
@@ -72,21 +72,137 @@ START_TEST(defaults_are_valid_and_bounds_are_enforced)
                 float v = (float)outside[k];
                 memcpy(p, &v, sizeof v);
             }
-            if (strcmp(s->name, "rank") == 0)
+            if (strcmp(s->info.name, "rank") == 0)
                 continue; /* bounded by world_size first */
             ck_assert_msg(reptile_meta_options_validate(&bad) == REPTILE_EINVAL,
-                          "%s = %g accepted", s->name, outside[k]);
-            ck_assert_msg(strstr(reptile_error_last(), s->name) == reptile_error_last(),
-                          "message '%s' does not start with %s", reptile_error_last(), s->name);
+                          "%s = %g accepted", s->info.name, outside[k]);
+            ck_assert_msg(strstr(reptile_error_last(), s->info.name) == reptile_error_last(),
+                          "message '%s' does not start with %s", reptile_error_last(), s->info.name);
         }
         if (s->type == RP_OPT_FLOAT) {
             reptile_meta_options bad = o;
             float nan = NAN;
             memcpy((char *)&bad + s->offset, &nan, sizeof nan);
             ck_assert_msg(reptile_meta_options_validate(&bad) == REPTILE_EINVAL, "%s = NaN accepted",
-                          s->name);
+                          s->info.name);
         }
     }
+}
+END_TEST
+
+/* The public description is the table: same names, bounds and flags, in
+ * the same order. */
+START_TEST(public_info_is_the_table)
+{
+    ck_assert_int_eq(reptile_meta_option_count(), (int)rp_meta_option_count);
+    for (int i = 0; i < reptile_meta_option_count(); ++i)
+        ck_assert_ptr_eq(reptile_meta_option_info(i), &rp_meta_option_specs[i].info);
+    ck_assert_ptr_null(reptile_meta_option_info(-1));
+    ck_assert_ptr_null(reptile_meta_option_info(reptile_meta_option_count()));
+    const reptile_option_info *lr = NULL, *seed = NULL, *threads = NULL;
+    for (int i = 0; i < reptile_meta_option_count(); ++i) {
+        const reptile_option_info *in = reptile_meta_option_info(i);
+        ck_assert_ptr_nonnull(in->help);
+        ck_assert_uint_eq(in->since, 1);
+        if (strcmp(in->name, "lr") == 0)
+            lr = in;
+        if (strcmp(in->name, "seed") == 0)
+            seed = in;
+        if (strcmp(in->name, "threads") == 0)
+            threads = in;
+    }
+    ck_assert_int_eq(lr->type, REPTILE_OPTION_FLOAT);
+    ck_assert(lr->min == 0 && lr->max == 1000 && lr->min_open && lr->max_open);
+    ck_assert_uint_eq(lr->flags, REPTILE_OPTION_MATCH_RESUME | REPTILE_OPTION_MATCH_WORKERS);
+    ck_assert_int_eq(seed->type, REPTILE_OPTION_UINT64);
+    ck_assert_uint_eq(threads->flags, 0);
+}
+END_TEST
+
+/* Every option's value goes out as text and back in to the same bits, for
+ * every preset; the text of an enum is its name. */
+START_TEST(set_and_get_round_trip_every_preset)
+{
+    const char *name;
+    for (int p = 0; (name = reptile_meta_preset_name(p)) != NULL; ++p) {
+        reptile_meta_options o, back;
+        ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, name), 0);
+        ck_assert_int_eq(reptile_meta_options_validate(&o), 0);
+        ck_assert_int_eq(reptile_meta_options_init(&back, REPTILE_META_OPTIONS_VERSION), 0);
+        for (int i = 0; i < reptile_meta_option_count(); ++i) {
+            const char *opt = reptile_meta_option_info(i)->name;
+            char text[64];
+            ck_assert_int_eq(reptile_meta_options_get(&o, opt, text, sizeof text), 0);
+            ck_assert_msg(reptile_meta_options_set(&back, opt, text) == 0, "%s: %s = %s: %s", name,
+                          opt, text, reptile_error_last());
+        }
+        ck_assert_msg(memcmp(&o, &back, sizeof o) == 0, "preset %s does not round-trip", name);
+    }
+    ck_assert_ptr_null(reptile_meta_preset_name(-1));
+}
+END_TEST
+
+START_TEST(set_parses_names_numbers_and_refuses_bad_text)
+{
+    reptile_meta_options o;
+    char text[64];
+    ck_assert_int_eq(reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION), 0);
+    ck_assert_int_eq(reptile_meta_options_set(&o, "optimizer", "sgd"), 0);
+    ck_assert_int_eq(o.optimizer, REPTILE_OPTIMIZER_SGD);
+    ck_assert_int_eq(reptile_meta_options_set(&o, "optimizer", "1"), 0);
+    ck_assert_int_eq(o.optimizer, REPTILE_OPTIMIZER_ADAM);
+    ck_assert_int_eq(reptile_meta_options_get(&o, "optimizer", text, sizeof text), 0);
+    ck_assert_str_eq(text, "adam");
+    ck_assert_int_eq(reptile_meta_options_set(&o, "bn-mode", "frozen"), 0);
+    ck_assert_int_eq(o.bn_mode, REPTILE_BN_FROZEN);
+    ck_assert_int_eq(reptile_meta_options_set(&o, "inner-iters", "007"), 0);
+    ck_assert_int_eq(o.inner_iters, 7);
+    ck_assert_int_eq(reptile_meta_options_set(&o, "seed", "18446744073709551615"), 0);
+    ck_assert_uint_eq(o.seed, UINT64_MAX);
+    ck_assert_int_eq(reptile_meta_options_set(&o, "lr", "2.5e-4"), 0);
+    ck_assert_float_eq(o.lr, 2.5e-4f);
+
+    const reptile_meta_options before = o;
+    static const struct {
+        const char *name, *value;
+        int rc;
+        const char *message;
+    } bad[] = {
+        {"optimizer", "sdg", REPTILE_EINVAL, "optimizer must be sgd (0) or adam (1), got \"sdg\""},
+        {"bn_mode", "3", REPTILE_EINVAL,
+         "bn_mode must be batch (0), moving (1) or frozen (2), got \"3\""},
+        {"lr", "2e3", REPTILE_EINVAL, "lr must be in (0, 1000), got \"2e3\""},
+        {"lr", "1e-50", REPTILE_EINVAL, "lr must be in (0, 1000), got \"1e-50\""},
+        {"lr", "nan", REPTILE_EINVAL, "lr must be in (0, 1000), got \"nan\""},
+        {"meta_step", "1e-400", REPTILE_EINVAL,
+         "meta_step must be in [0, 1], got \"1e-400\" (too small for a float: it would become 0 "
+         "or lose precision)"},
+        {"meta_step", "1e-40", REPTILE_EINVAL, NULL}, /* a denormal float */
+        {"lr", "0.1x", REPTILE_EINVAL, "lr must be in (0, 1000), got \"0.1x\""},
+        {"ways", " 5", REPTILE_EINVAL, "ways must be in 2..4096, got \" 5\""},
+        {"ways", "99999999999999999999", REPTILE_EINVAL, NULL},
+        {"keras_clip", "2", REPTILE_EINVAL, "keras_clip must be 0 or 1, got \"2\""},
+        {"seed", "-1", REPTILE_EINVAL, NULL},
+        {"seed", "0x10", REPTILE_EINVAL, NULL},
+        {"seed", "18446744073709551616", REPTILE_EINVAL, NULL},
+        {"learning_rate", "1", REPTILE_ENOTFOUND, NULL},
+        {"", "1", REPTILE_ENOTFOUND, NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+        ck_assert_msg(reptile_meta_options_set(&o, bad[i].name, bad[i].value) == bad[i].rc,
+                      "%s = %s", bad[i].name, bad[i].value);
+        if (bad[i].message)
+            ck_assert_str_eq(reptile_error_last(), bad[i].message);
+        ck_assert_msg(strstr(reptile_error_last(), bad[i].name) != NULL, "%s", reptile_error_last());
+        ck_assert_int_eq(memcmp(&o, &before, sizeof o), 0); /* nothing changed */
+    }
+    ck_assert_int_eq(reptile_meta_options_set(NULL, "lr", "1"), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_meta_options_set(&o, NULL, "1"), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_meta_options_set(&o, "lr", NULL), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_meta_options_get(&o, "lr", text, 2), REPTILE_EINVAL);
+    o.version = 99;
+    ck_assert_int_eq(reptile_meta_options_set(&o, "lr", "1"), REPTILE_EVERSION);
+    ck_assert_int_eq(reptile_meta_options_get(&o, "lr", text, sizeof text), REPTILE_EVERSION);
 }
 END_TEST
 
@@ -119,6 +235,9 @@ static Suite *table_suite(void)
     tcase_add_test(tc, every_field_of_the_struct_is_in_the_table);
     tcase_add_test(tc, defaults_are_valid_and_bounds_are_enforced);
     tcase_add_test(tc, messages_show_the_bounds);
+    tcase_add_test(tc, public_info_is_the_table);
+    tcase_add_test(tc, set_and_get_round_trip_every_preset);
+    tcase_add_test(tc, set_parses_names_numbers_and_refuses_bad_text);
     suite_add_tcase(s, tc);
     return s;
 }

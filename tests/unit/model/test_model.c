@@ -18,6 +18,14 @@ static void random_images(float *x, size_t n, uint64_t seed)
 }
 
 /* A small net with every layer kind: fast enough for finite differences. */
+/* The model's gradient under a given reduction, without Keras clipping. */
+static int gradient(reptile_model *m, const float *x, const int32_t *y, int batch, int bn_mode,
+                    int reduction, float *loss)
+{
+    int rc = reptile_model_set_loss(m, reduction, 0);
+    return rc ? rc : rp_model_gradient(m, x, y, batch, bn_mode, loss);
+}
+
 static reptile_model *small_net(int bn_eps_case)
 {
     reptile_model *m = NULL;
@@ -164,7 +172,7 @@ static void check_network_gradient(int bn_mode, int batch)
     for (int i = 0; i < batch; ++i)
         y[i] = i % 4;
     float loss;
-    ck_assert_int_eq(rp_model_gradient(m, x, y, batch, bn_mode, REPTILE_REDUCTION_SUM, 0, &loss), 0);
+    ck_assert_int_eq(gradient(m, x, y, batch, bn_mode, REPTILE_REDUCTION_SUM, &loss), 0);
     ck_assert_double_eq_tol(loss, batch_loss(m, x, y, batch, bn_mode), 1e-4 * fabs(loss) + 1e-5);
     float *g = malloc(n * sizeof *g);
     memcpy(g, m->grad, n * sizeof *g);
@@ -234,13 +242,12 @@ START_TEST(sharded_gradient_equals_sum_of_single_images)
     random_images(x, B * 784, 11);
     for (int i = 0; i < B; ++i)
         y[i] = (i * 3) % 5;
-    ck_assert_int_eq(rp_model_gradient(m, x, y, B, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, 0, NULL), 0);
+    ck_assert_int_eq(gradient(m, x, y, B, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, NULL), 0);
     float *batched = malloc(n * sizeof *batched);
     double *sum = calloc(n, sizeof *sum);
     memcpy(batched, m->grad, n * sizeof *batched);
     for (int i = 0; i < B; ++i) {
-        ck_assert_int_eq(rp_model_gradient(m, x + i * 784, y + i, 1, REPTILE_BN_FROZEN,
-                                           REPTILE_REDUCTION_SUM, 0, NULL), 0);
+        ck_assert_int_eq(gradient(m, x + i * 784, y + i, 1, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, NULL), 0);
         for (size_t j = 0; j < n; ++j)
             sum[j] += m->grad[j];
     }
@@ -266,28 +273,49 @@ START_TEST(sgd_step_moves_by_lr_times_gradient_and_mean_divides)
     random_images(x, 4 * 126, 5);
     float *before = malloc(n * sizeof *before), *g = malloc(n * sizeof *g);
     memcpy(before, reptile_model_params(m), n * sizeof *before);
-    ck_assert_int_eq(rp_model_gradient(m, x, y, 4, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, 0, NULL), 0);
+    ck_assert_int_eq(gradient(m, x, y, 4, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, NULL), 0);
     memcpy(g, m->grad, n * sizeof *g);
     reptile_optimizer *opt = NULL;
     ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, 0.5f, 0.0f), 0);
-    ck_assert_int_eq(reptile_optimizer_set_loss(opt, REPTILE_REDUCTION_MEAN, 0), 0);
+    ck_assert_int_eq(reptile_model_set_loss(m, REPTILE_REDUCTION_MEAN, 0), 0);
     float loss_mean, loss_sum;
     ck_assert_int_eq(reptile_model_train_step(m, opt, x, y, 4, REPTILE_BN_FROZEN, &loss_mean), 0);
     for (size_t i = 0; i < n; ++i)
         ck_assert_float_eq_tol(reptile_model_params(m)[i], before[i] - 0.5f * g[i] / 4.0f, 1e-6f);
     ck_assert_int_eq(reptile_model_set_params(m, before, n), 0);
-    ck_assert_int_eq(reptile_optimizer_set_loss(opt, REPTILE_REDUCTION_SUM, 0), 0);
+    ck_assert_int_eq(reptile_model_set_loss(m, REPTILE_REDUCTION_SUM, 0), 0);
     ck_assert_int_eq(reptile_model_train_step(m, opt, x, y, 4, REPTILE_BN_FROZEN, &loss_sum), 0);
     ck_assert_float_eq_tol(loss_sum, 4.0f * loss_mean, 1e-5f * loss_sum);
     for (size_t i = 0; i < n; ++i)
         ck_assert_float_eq_tol(reptile_model_params(m)[i], before[i] - 0.5f * g[i], 1e-6f);
-    ck_assert_int_eq(reptile_optimizer_set_loss(opt, 9, 0), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_set_loss(m, 9, 0), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_set_loss(m, REPTILE_REDUCTION_SUM, 2), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_set_loss(NULL, REPTILE_REDUCTION_SUM, 0), REPTILE_EINVAL);
     reptile_optimizer *bad = opt;
     ck_assert_int_eq(reptile_optimizer_new_sgd(&bad, -1.0f, 0.0f), REPTILE_EINVAL);
     ck_assert_ptr_null(bad);
     reptile_optimizer_free(opt);
     free(before);
     free(g);
+    reptile_model_free(m);
+}
+END_TEST
+
+/* A new model's loss is the documented default: the mean over the batch,
+ * without clipping (the loss through predict(), divided by the batch). */
+START_TEST(new_model_loss_is_the_mean)
+{
+    reptile_model *m = small_net(1);
+    float x[4 * 126];
+    int32_t y[4] = {3, 1, 2, 0};
+    random_images(x, 4 * 126, 9);
+    const double sum = batch_loss(m, x, y, 4, REPTILE_BN_FROZEN);
+    reptile_optimizer *opt = NULL;
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, 0.01f, 0.0f), 0);
+    float loss;
+    ck_assert_int_eq(reptile_model_train_step(m, opt, x, y, 4, REPTILE_BN_FROZEN, &loss), 0);
+    ck_assert_double_eq_tol(loss, sum / 4.0, 1e-5 * sum);
+    reptile_optimizer_free(opt);
     reptile_model_free(m);
 }
 END_TEST
@@ -302,7 +330,7 @@ START_TEST(adam_first_step_is_lr_times_sign)
     random_images(x, 2 * 126, 8);
     float *before = malloc(n * sizeof *before);
     memcpy(before, reptile_model_params(m), n * sizeof *before);
-    ck_assert_int_eq(rp_model_gradient(m, x, y, 2, REPTILE_BN_FROZEN, REPTILE_REDUCTION_MEAN, 0, NULL), 0);
+    ck_assert_int_eq(gradient(m, x, y, 2, REPTILE_BN_FROZEN, REPTILE_REDUCTION_MEAN, NULL), 0);
     float *g = malloc(n * sizeof *g);
     memcpy(g, m->grad, n * sizeof *g);
     reptile_optimizer *opt = NULL;
@@ -359,7 +387,9 @@ START_TEST(divergence_keeps_the_last_good_weights)
     for (int i = 0; i < 126; ++i)
         x[i] *= 1e30f; /* pushes activations to overflow */
     reptile_optimizer *opt = NULL;
-    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, 1e30f, 0.0f), 0);
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, 1e30f, 0.0f), REPTILE_EINVAL);
+    ck_assert_str_eq(reptile_error_last(), "optimizer: learning rate must be in (0, 1000), got 1e+30");
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, 999.0f, 0.0f), 0);
     float *before = malloc(n * sizeof *before);
     int rc = 0;
     for (int step = 0; step < 20 && rc == 0; ++step) {
@@ -409,6 +439,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, network_gradient_batch_of_one);
     tcase_add_test(tc, sharded_gradient_equals_sum_of_single_images);
     tcase_add_test(tc, sgd_step_moves_by_lr_times_gradient_and_mean_divides);
+    tcase_add_test(tc, new_model_loss_is_the_mean);
     tcase_add_test(tc, adam_first_step_is_lr_times_sign);
     tcase_add_test(tc, batch_statistics_step_updates_moving_averages);
     tcase_add_test(tc, divergence_keeps_the_last_good_weights);
