@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
-"""Golden fixture for the lib/nn kernels: the tutorial's Omniglot network.
+"""Golden fixture for the model: the tutorial's Omniglot network in PyTorch.
 
 Builds, in PyTorch float64, input 28x28x1 -> 4 x [Conv2D(64, 3x3, stride 2,
 TensorFlow "same" padding) -> BatchNorm(eps 1e-3) -> ReLU] -> flatten (NHWC
 order, as Keras) -> Dense(5) -> softmax cross-entropy summed over the batch,
 in both BatchNorm modes (batch statistics; moving statistics), and writes the
 inputs, parameters (libreptile layouts: HWIO kernels, dense [in, out]),
-logits, loss, Keras moving-average updates, and gradients of every parameter
-and of the input to tests/fixtures/nn/omniglot_net.bin.
+logits, softmax probabilities, loss, Keras moving-average updates, and the
+gradient of every parameter to tests/fixtures/nn/omniglot_net.bin.
+
+tests/unit/model/test_golden.c loads the parameters into a libreptile model
+through the public API (reptile_model_set_params / set_state), compares
+reptile_model_predict's probabilities with probs and logits, and recovers the
+gradients from the parameter change of one plain SGD step
+(reptile_model_train_step). The gradient of the input is not stored: no
+public function exposes it, and the library never computes it.
 
 File format: ASCII header lines "name dtype count\\n" ending with "end\\n",
 then the payloads in header order, little-endian (f32 / i32 / i8).
@@ -16,8 +23,9 @@ float32) and their gradients as every 13th element (stride coprime to 64, so
 all taps and channels are covered) plus the float64 dot product of the full
 gradient with a fixed +-1 pattern, to keep the file small.
 
-Run: /usr/bin/python3 tests/golden/make_nn_fixtures.py (needs torch, numpy;
-the C tests only read the file).
+Run: /usr/bin/python3 tests/golden/make_nn_fixtures.py (needs torch and numpy,
+Debian python3-torch; the C test only reads the file). The output is the same
+bytes on every run (torch 1.13.1, numpy 1.24.2).
 """
 import os
 import struct
@@ -85,7 +93,7 @@ def same_pad(n, k, s):
 
 def run(train):
     t = lambda a: torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
-    xt = t(x)
+    xt = torch.tensor(np.asarray(x, dtype=np.float64))  # no gradient: not observable
     ks = [t(k) for k in kernels]
     bs = [t(b) for b in cbias]
     gs = [t(g) for g in gamma]
@@ -113,8 +121,8 @@ def run(train):
     loss.backward()
     mode = "train" if train else "infer"
     add(mode + "/logits", "f32", logits.detach().numpy())
+    add(mode + "/probs", "f32", F.softmax(logits, dim=1).detach().numpy())
     add(mode + "/loss", "f32", [loss.item()])
-    add(mode + "/dx", "f32", xt.grad.numpy())
     for l in range(4):
         g = ks[l].grad.numpy().ravel()
         if l == 0:
