@@ -1,7 +1,6 @@
 /* Helpers for the example programs: see cli.h. */
 #include "cli.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -16,6 +15,7 @@
 
 const char *ex_progname = "reptile-example";
 int ex_error_mute;
+volatile sig_atomic_t ex_stop;
 
 void ex_error(const char *fmt, ...)
 {
@@ -47,43 +47,12 @@ int ex_parse_int(const char *opt, const char *arg, long min, long max, int *out)
     return 0;
 }
 
-int ex_parse_u64(const char *opt, const char *arg, uint64_t *out)
+static void range_error(const char *opt, const char *arg, double min, double max)
 {
-    char *end = NULL;
-    errno = 0;
-    /* strtoull skips blanks and negates "-1" (or " -1") to 2^64 - 1. */
-    if (!isdigit((unsigned char)arg[0])) {
-        ex_error("%s: '%s' is not a non-negative integer", opt, arg);
-        return -1;
-    }
-    /* Base 10: with base 0, "010" would be 8 and "09" refused. */
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (end == arg || *end != '\0' || errno == ERANGE) {
-        ex_error("%s: '%s' is not a non-negative integer below 2^64", opt, arg);
-        return -1;
-    }
-    *out = (uint64_t)v;
-    return 0;
+    ex_error("%s: '%s' is out of range (expected %g .. %g)", opt, arg, min, max);
 }
 
-static void range_error(const char *opt, const char *arg, double min, double max, int open)
-{
-    ex_error("%s: '%s' is out of range (expected %s%g .. %s%g)", opt, arg,
-             open & EX_MIN_OPEN ? "> " : "", min, open & EX_MAX_OPEN ? "< " : "", max);
-}
-
-/* `rounded`: the value as stored, 0 or denormal; `what`: "double" or
- * "single"; `smallest`: the least normal magnitude. */
-static void tiny_error(const char *opt, const char *arg, double rounded, const char *what,
-                       double smallest)
-{
-    ex_error("%s: '%s' is too small: it becomes %s in %s precision (the smallest accepted "
-             "magnitude is %g)",
-             opt, arg, rounded == 0.0 ? "0" : "a denormal number", what, smallest);
-}
-
-int ex_parse_double(const char *opt, const char *arg, double min, double max, int open,
-                    double *out)
+int ex_parse_double(const char *opt, const char *arg, double min, double max, double *out)
 {
     char *end = NULL;
     errno = 0;
@@ -94,33 +63,20 @@ int ex_parse_double(const char *opt, const char *arg, double min, double max, in
         return -1;
     }
     if (erange && fabs(v) >= 1.0) { /* overflow: +-HUGE_VAL */
-        range_error(opt, arg, min, max, open);
+        range_error(opt, arg, min, max);
         return -1;
     }
     if ((erange || v != 0.0) && !isnormal(v)) { /* "1e-400" reads as 0 */
-        tiny_error(opt, arg, v, "double", DBL_MIN);
+        ex_error("%s: '%s' is too small: it becomes %s in double precision (the smallest "
+                 "accepted magnitude is %g)",
+                 opt, arg, v == 0.0 ? "0" : "a denormal number", DBL_MIN);
         return -1;
     }
-    if ((open & EX_MIN_OPEN ? v <= min : v < min) || (open & EX_MAX_OPEN ? v >= max : v > max)) {
-        range_error(opt, arg, min, max, open);
+    if (v < min || v > max) {
+        range_error(opt, arg, min, max);
         return -1;
     }
     *out = v;
-    return 0;
-}
-
-int ex_parse_float(const char *opt, const char *arg, double min, double max, int open,
-                   float *out)
-{
-    double v;
-    if (ex_parse_double(opt, arg, min, max, open, &v) != 0)
-        return -1;
-    float f = (float)v;
-    if (v != 0.0 && !isnormal(f)) { /* "1e-50" would reach the library as 0 */
-        tiny_error(opt, arg, (double)f, "single", FLT_MIN);
-        return -1;
-    }
-    *out = f;
     return 0;
 }
 
@@ -182,9 +138,29 @@ int ex_online_cpus(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         return 1;
-    if (n > EX_MAX_THREADS)
-        return EX_MAX_THREADS;
-    return (int)n;
+    return n > 1000000 ? 1000000 : (int)n;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    ex_stop = 1;
+}
+
+void ex_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+void ex_release_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
 }
 
 void ex_format_duration(double seconds, char *buf, unsigned long size)

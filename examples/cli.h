@@ -1,27 +1,14 @@
-/* Small helpers shared by the example programs: option parsing with clear
- * messages, the data folder check, clocks and memory use. Nothing here
- * calls libreptile (output files: output.h). */
+/* Small helpers shared by the example programs: messages, the parsing of
+ * the programs' own numeric options, the data folder check, clocks and
+ * memory use. Nothing here calls libreptile (the library's options on the
+ * command line: options_cli.h; output files: output.h). */
 #ifndef EX_CLI_H
 #define EX_CLI_H
 
-#include <stdint.h>
+#include <signal.h>
 
 /* Exit codes of the example programs. */
 enum { EX_OK = 0, EX_FAILURE = 1, EX_USAGE = 2 };
-
-/* Ranges of the numeric options the programs share. They are the library's
- * limits (reptile_meta_options_validate(), reptile_meta_evaluate()), so that
- * a value the parser takes is one the library takes: a bad value is
- * reported once, naming the option, with one range. */
-#define EX_MAX_THREADS 256
-#define EX_MAX_WAYS 4096
-#define EX_MAX_SHOTS 10000            /* eval_shots, train_shots */
-#define EX_MAX_INNER_ITERS (1 << 20)  /* inner_iters, eval_iters */
-#define EX_MAX_INNER_BATCH 100000
-#define EX_MAX_META_BATCH 1024
-#define EX_MAX_ITERS 100000000        /* meta_iters, eval_interval, tasks */
-#define EX_MAX_LR 1e3                 /* excluded */
-#define EX_MAX_META_STEP 1.0
 
 /* Set once by the program: prefixes every message ("reptile-omniglot"). */
 extern const char *ex_progname;
@@ -41,21 +28,10 @@ void ex_error(const char *fmt, ...)
  * On failure print "PROG: --opt: 'arg' is not ..." and return -1. */
 int ex_parse_int(const char *opt, const char *arg, long min, long max, int *out);
 
-/* Parse a whole decimal unsigned 64-bit integer (leading zeros are
- * decimal too: "010" is 10). */
-int ex_parse_u64(const char *opt, const char *arg, uint64_t *out);
-
-/* Bounds of ex_parse_double() / ex_parse_float(): min or max excluded. */
-enum { EX_MIN_OPEN = 1, EX_MAX_OPEN = 2 };
-
-/* Parse a finite number in [min, max] (`open`: EX_MIN_OPEN / EX_MAX_OPEN
- * exclude a bound). A nonzero value that underflows to 0 or to a denormal
- * is refused, as is one that does so once rounded to float by
- * ex_parse_float(): its message names the option and echoes the text. */
-int ex_parse_double(const char *opt, const char *arg, double min, double max, int open,
-                    double *out);
-int ex_parse_float(const char *opt, const char *arg, double min, double max, int open,
-                   float *out);
+/* Parse a finite number in [min, max]. A nonzero value that underflows to
+ * 0 or to a denormal is refused: its message names the option and echoes
+ * the text. */
+int ex_parse_double(const char *opt, const char *arg, double min, double max, double *out);
 
 /* Check the Omniglot folder `data` and its images_background/ and
  * images_evaluation/ folders, saying exactly what is wrong: missing (with
@@ -69,8 +45,16 @@ double ex_now(void);
 /* Peak resident set size of this process in MiB (getrusage ru_maxrss). */
 double ex_peak_rss_mb(void);
 
-/* Number of online CPUs, in 1 .. EX_MAX_THREADS. */
+/* Number of online CPUs (at least 1; ex_cli_online_threads() keeps it
+ * within the library's bounds). */
 int ex_online_cpus(void);
+
+/* Set by SIGINT or SIGTERM once ex_catch_signals() has run: the programs
+ * then end the run through the code that writes what there is and removes
+ * temporary files. ex_release_signals() restores the default action. */
+extern volatile sig_atomic_t ex_stop;
+void ex_catch_signals(void);
+void ex_release_signals(void);
 
 /* Format a duration as "1h02m03s", "2m03s" or "3s" into buf. */
 void ex_format_duration(double seconds, char *buf, unsigned long size);

@@ -8,389 +8,378 @@
 #include <reptile/reptile.h>
 
 #include "cli.h"
+#include "options_cli.h"
 #include "output.h"
 #include "progress.h"
 
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_DATA "data/omniglot"
+#define DEFAULT_WAYS 5  /* whatever the preset */
+#define DEFAULT_SHOTS 1 /* whatever the preset or the saved run */
 
 static const char fetch_hint[] =
     "run scripts/fetch-omniglot to download it, or pass --data DIR";
 
-enum {
-    OPT_DATA = 256, OPT_SPLIT, OPT_WAYS, OPT_SHOTS, OPT_TRANSDUCTIVE, OPT_TASKS, OPT_META_ITERS,
-    OPT_PRESET, OPT_EVAL_ITERS, OPT_SEED, OPT_THREADS, OPT_NO_ROTATIONS, OPT_MANIFEST,
-    OPT_MODEL, OPT_SAVE, OPT_QUIET, OPT_HELP, OPT_VERSION
-};
+/* ---- command line --------------------------------------------------------- */
 
-static const struct option long_options[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"split", required_argument, NULL, OPT_SPLIT},
-    {"ways", required_argument, NULL, OPT_WAYS},
-    {"shots", required_argument, NULL, OPT_SHOTS},
-    {"transductive", no_argument, NULL, OPT_TRANSDUCTIVE},
-    {"tasks", required_argument, NULL, OPT_TASKS},
-    {"meta-iters", required_argument, NULL, OPT_META_ITERS},
-    {"preset", required_argument, NULL, OPT_PRESET},
-    {"eval-iters", required_argument, NULL, OPT_EVAL_ITERS},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"no-rotations", no_argument, NULL, OPT_NO_ROTATIONS},
-    {"manifest", required_argument, NULL, OPT_MANIFEST},
-    {"model", required_argument, NULL, OPT_MODEL},
-    {"save", required_argument, NULL, OPT_SAVE},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
+typedef struct eval_cli {
+    ex_cli lib; /* the library options given */
+    const char *data, *split, *preset, *manifest, *model, *save;
+    int tasks, no_rotations, quiet;
+} eval_cli;
 
-static void usage(FILE *f)
+static const char about[] =
+    "Usage: reptile-eval [OPTION]...\n"
+    "Meta-train on Omniglot, then score the model with the Reptile paper's protocol:\n"
+    "mean accuracy over many test tasks (one query per class) and its 95% CI.\n";
+
+static const char footer[] =
+    "\n"
+    "Prints 'result: split=S ways=N shots=K transductive=0|1 tasks=M accuracy=A\n"
+    "ci95=C' and 'time: ...' on stdout. Exit status: 0 success, 1 runtime failure,\n"
+    "2 bad command line.\n";
+
+/* The settings of a new model: `preset`, then the program's own defaults
+ * (5-way, 1-shot tasks, no evaluation while training, every online CPU). */
+static int program_defaults(const eval_cli *c, reptile_meta_options *opts, const char *preset,
+                            int ways)
 {
-    fprintf(f,
-        "Usage: %s [OPTION]...\n"
-        "Meta-train on Omniglot, then score the model with the Reptile paper's protocol:\n"
-        "mean accuracy over many test tasks (one query per class) and its 95%% CI.\n"
-        "\n"
-        "  --data DIR          Omniglot folder (default: %s)\n"
-        "  --split paper|tfds  paper: all 1,623 characters pooled, shuffled with the\n"
-        "                      seed, 1,200 train (x4 rotations) / 423 test (default);\n"
-        "                      tfds: background = train, evaluation = test\n"
-        "  --ways N            classes per task, training and test (default: 5, or\n"
-        "                      the outputs of the --model network)\n"
-        "  --shots N           support images per class in test tasks (default: 1)\n"
-        "  --transductive      predict all queries of a task in one batch (default:\n"
-        "                      each query with the support set, non-transductive)\n"
-        "  --tasks M           test tasks to score (default: 10000)\n"
-        "  --preset NAME       training settings (default: paper-omniglot-5way, or\n"
-        "                      paper-omniglot-20way when --ways is 20)\n"
-        "  --meta-iters N      meta-training iterations (default: the preset's, 100000\n"
-        "                      or 200000, or 0 with --model; 0 scores the network as\n"
-        "                      it is)\n"
-        "  --eval-iters N      fine-tuning length: steps with the paper presets, epochs\n"
-        "                      with the tutorial ones (default: the preset's, 50)\n"
-        "  --seed N            seed of the split, training and tasks, decimal (default:\n"
-        "                      the preset's)\n"
-        "  --threads N         worker threads (default: online CPUs, here %d)\n"
-        "  --no-rotations      paper split: do not add rotated training classes\n"
-        "  --manifest FILE     paper split: write the character split there (once the\n"
-        "                      images have loaded; atomically, as --save; a regular\n"
-        "                      file or a new one)\n"
-        "  --model FILE        score a saved model instead of training one: a training\n"
-        "                      state (--save, reptile-omniglot --checkpoint; its settings\n"
-        "                      and seed are used) or a reptile_model_save() file\n"
-        "  --save FILE         save the training state after meta-training (before\n"
-        "                      scoring), for --model (a regular file or a new one)\n"
-        "  --quiet             no progress on stderr\n"
-        "  --help, --version\n"
-        "\n"
-        "Prints 'result: split=S ways=N shots=K transductive=0|1 tasks=M accuracy=A\n"
-        "ci95=C' and 'time: ...' on stdout. Exit status: 0 success, 1 runtime failure,\n"
-        "2 bad command line.\n",
-        ex_progname, DEFAULT_DATA, ex_online_cpus());
+    int status = ex_cli_preset(&c->lib, opts, preset);
+    opts->ways = ways;
+    opts->eval_shots = DEFAULT_SHOTS;
+    opts->eval_interval = 0;
+    opts->eval_mode = REPTILE_EVAL_NON_TRANSDUCTIVE;
+    opts->threads = ex_cli_online_threads();
+    return status;
 }
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
+static int parse_options(eval_cli *c, int argc, char **argv)
 {
-    (void)sig;
-    g_stop = 1;
+    reptile_meta_options defaults;
+    program_defaults(c, &defaults, "paper-omniglot-5way", DEFAULT_WAYS);
+    const ex_opt opts[] = {
+        {EX_SECTION, .help = "Evaluation:"},
+        {EX_STRING, "data", "DIR", &c->data, .help = "Omniglot folder (default: " DEFAULT_DATA ")"},
+        {EX_STRING, "split", "paper|tfds", &c->split,
+         .help = "paper: all 1,623 characters pooled, shuffled with the seed, 1,200 train (x4 "
+                 "rotations) / 423 test (default); tfds: background = train, evaluation = test"},
+        {EX_ALIAS, "transductive", NULL, .lib = "eval_mode", .value = "transductive",
+         .help = "predict all queries of a task in one batch (--eval-mode=transductive; "
+                 "default: each query with the support set, non-transductive)"},
+        {EX_INT, "tasks", "M", &c->tasks, 1, EX_MAX_TASKS,
+         .help = "test tasks to score (default: 10000)"},
+        {EX_PRESET, "preset", "NAME", &c->preset,
+         .help = "training settings (default: paper-omniglot-5way, or paper-omniglot-20way "
+                 "when --ways is 20)"},
+        {EX_NOTE, .lib = "ways", .help = "training and test; with --model: the network's outputs"},
+        {EX_NOTE, .lib = "meta_iters", .value = "0",
+         .help = "score the network as it is, the default with --model"},
+        {EX_FLAG, "no-rotations", NULL, &c->no_rotations,
+         .help = "paper split: do not add rotated training classes"},
+        {EX_STRING, "manifest", "FILE", &c->manifest,
+         .help = "paper split: write the character split there (once the images have loaded; "
+                 "atomically, as --save; a regular file or a new one)"},
+        {EX_STRING, "model", "FILE", &c->model,
+         .help = "score a saved model instead of training one: a training state (--save, "
+                 "reptile-omniglot --checkpoint; its settings and seed are used) or a "
+                 "reptile_model_save() file"},
+        {EX_STRING, "save", "FILE", &c->save,
+         .help = "save the training state after meta-training (before scoring), for --model "
+                 "(a regular file or a new one)"},
+        {EX_FLAG, "quiet", NULL, &c->quiet, .help = "no progress on stderr"},
+    };
+    const ex_program prog = {
+        "reptile-eval", about, footer,
+        "paper-omniglot-5way's, with 5 ways, 1 eval shot and no eval interval; --threads the "
+        "online CPUs",
+        &defaults, opts, sizeof opts / sizeof opts[0]};
+    return ex_cli_parse(&c->lib, &prog, argc, argv);
+}
+
+/* The command line, with what needs neither the model nor the data. */
+static int parse_command_line(eval_cli *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    c->data = DEFAULT_DATA;
+    c->split = "paper";
+    c->tasks = 10000;
+    int status = parse_options(c, argc, argv);
+    if (status != EX_CONTINUE)
+        return status;
+    if (strcmp(c->split, "paper") != 0 && strcmp(c->split, "tfds") != 0) {
+        ex_error("--split: '%s' is neither 'paper' nor 'tfds'", c->split);
+        return ex_cli_usage_error(&c->lib);
+    }
+    /* One file for two outputs would keep only one of them; --save may
+     * replace the --model it scores. */
+    const char *file_opt[] = {"--manifest", "--save", "--model"};
+    const char *file_path[] = {c->manifest, c->save, c->model};
+    static const int save_in_place[][2] = {{1, 2}};
+    if (ex_outputs_distinct(file_opt, file_path, 3, save_in_place, 1) != 0)
+        return ex_cli_usage_error(&c->lib);
+    return EX_CONTINUE;
+}
+
+/* ---- the session ---------------------------------------------------------------- */
+
+typedef struct session {
+    eval_cli c;
+    reptile_meta_options opts;
+    const char *preset; /* the settings' origin, "saved" for a training state */
+    int ways, shots;    /* of the scored tasks */
+    int iterations;     /* meta-training */
+    int resume;         /* restore --model's training state */
+    reptile_dataset *train, *test;
+    reptile_model *model;
+    reptile_meta *meta;
+    ex_progress progress;
+    double t_start, load_s, train_s, eval_s;
+} session;
+
+static int lib_fail(const char *what)
+{
+    ex_error("%s: %s", what, reptile_error_last());
+    return EX_FAILURE;
+}
+
+/* --model, loaded first: a bad file fails before the data is read. */
+static int load_model(session *s)
+{
+    const eval_cli *c = &s->c;
+    if (reptile_model_load(&s->model, c->model) != 0)
+        return lib_fail("--model");
+    int outputs = reptile_model_num_outputs(s->model), ways;
+    if (ex_cli_given_int(&c->lib, "ways", &ways) && ways != outputs) {
+        ex_error("--ways %d does not match the %d outputs of the network in '%s'", ways, outputs,
+                 c->model);
+        return EX_USAGE;
+    }
+    s->ways = outputs;
+    if (ex_cli_given_int(&c->lib, "meta_iters", &s->iterations) && s->iterations > 0) {
+        ex_error("--model scores a saved model as it is: --meta-iters cannot be given "
+                 "(train with reptile-eval --save or reptile-omniglot --checkpoint)");
+        return ex_cli_usage_error(&c->lib);
+    }
+    s->iterations = 0;
+    return EX_CONTINUE;
+}
+
+/* A training state (reptile_meta_save(): reptile-eval --save,
+ * reptile-omniglot --checkpoint) brings its settings and seed, and the
+ * inner optimizer's state, which fine-tuning starts from when the state is
+ * carried across tasks (the paper presets): restoring it scores the model
+ * exactly as the run that saved it would have, if the evaluation settings
+ * are those it was saved with. */
+static int saved_options(session *s, const reptile_meta_options *saved)
+{
+    const eval_cli *c = &s->c;
+    const char *clash = c->preset ? "preset" : ex_cli_given(&c->lib, "seed");
+    if (clash) {
+        ex_error("--%s cannot be combined with --model %s: a training state brings its own "
+                 "settings and seed",
+                 clash, c->model);
+        return ex_cli_usage_error(&c->lib);
+    }
+    s->preset = "saved";
+    s->opts = *saved;
+    s->opts.eval_mode = REPTILE_EVAL_NON_TRANSDUCTIVE;
+    s->opts.threads = ex_cli_online_threads();
+    int status = ex_cli_apply(&c->lib, &s->opts);
+    /* --shots shapes the scored tasks, not the saved run. */
+    s->opts.eval_shots = saved->eval_shots;
+    s->resume = !ex_cli_differs(saved, &s->opts, REPTILE_OPTION_MATCH_RESUME);
+    if (status == EX_CONTINUE && !s->resume &&
+        s->opts.optimizer_state == REPTILE_STATE_CARRY && !c->quiet)
+        fprintf(stderr, "%s: note: '%s' was saved with other evaluation settings; "
+                        "fine-tuning starts from a fresh optimizer state\n",
+                ex_progname, c->model);
+    return status;
+}
+
+/* A paper preset (or --preset) with the command line's options. */
+static int new_options(session *s)
+{
+    const eval_cli *c = &s->c;
+    if (!s->model) {
+        s->ways = DEFAULT_WAYS;
+        ex_cli_given_int(&c->lib, "ways", &s->ways);
+    }
+    s->preset = c->preset                ? c->preset
+                : s->ways == 20          ? "paper-omniglot-20way"
+                                         : "paper-omniglot-5way";
+    int status = program_defaults(c, &s->opts, s->preset, s->ways);
+    if (status == EX_CONTINUE)
+        status = ex_cli_apply(&c->lib, &s->opts);
+    if (!s->model && !ex_cli_given_int(&c->lib, "meta_iters", &s->iterations))
+        s->iterations = s->opts.meta_iters;
+    return status;
+}
+
+/* The model (--model), the settings, the checks before the data. */
+static int settle(session *s)
+{
+    const eval_cli *c = &s->c;
+    int status = c->model ? load_model(s) : EX_CONTINUE;
+    if (status != EX_CONTINUE)
+        return status;
+    if (c->manifest && strcmp(c->split, "paper") != 0) {
+        ex_error("--manifest only applies to --split paper");
+        return ex_cli_usage_error(&c->lib);
+    }
+    reptile_meta_options saved;
+    if (c->model && reptile_meta_load_options(&saved, REPTILE_META_OPTIONS_VERSION, c->model) == 0)
+        status = saved_options(s, &saved);
+    else {
+        reptile_error_clear();
+        status = new_options(s);
+    }
+    s->shots = DEFAULT_SHOTS;
+    ex_cli_given_int(&c->lib, "eval_shots", &s->shots);
+    if (status != EX_CONTINUE)
+        return status;
+    /* The library writes both, and only over a regular file. */
+    if ((c->manifest && ex_output_check_library("--manifest", c->manifest) != 0) ||
+        (c->save && ex_output_check_library("--save", c->save) != 0) ||
+        ex_check_omniglot_dir(c->data, fetch_hint) != 0)
+        return EX_FAILURE;
+    return EX_CONTINUE;
+}
+
+static int load_data(session *s)
+{
+    const eval_cli *c = &s->c;
+    reptile_image_options img;
+    reptile_image_options_init(&img, REPTILE_IMAGE_OPTIONS_VERSION);
+    img.threads = s->opts.threads;
+    double t = ex_now();
+    int rc;
+    if (strcmp(c->split, "paper") == 0) {
+        /* The library writes the manifest itself, atomically, and only once
+         * the split has loaded. */
+        img.rotations = !c->no_rotations;
+        rc = reptile_dataset_open_omniglot_paper(&s->train, &s->test, c->data, s->opts.seed, &img,
+                                                 c->manifest);
+        /* "cannot write the manifest": lib/data/loader.c's prefix. */
+        if (rc != 0 && c->manifest && strstr(reptile_error_last(), "cannot write the manifest"))
+            return lib_fail("--manifest");
+    } else {
+        rc = reptile_dataset_open_omniglot(&s->train, c->data, "background", &img);
+        if (rc == 0)
+            rc = reptile_dataset_open_omniglot(&s->test, c->data, "evaluation", &img);
+    }
+    if (rc != 0) {
+        ex_error("loading Omniglot from '%s': %s", c->data, reptile_error_last());
+        if (rc == REPTILE_ENOTFOUND || rc == REPTILE_EDATA)
+            ex_error("%s", fetch_hint);
+        return EX_FAILURE;
+    }
+    s->load_s = ex_now() - t;
+    if (!c->quiet)
+        fprintf(stderr, "%s: %s split: %d train classes, %d test classes (%.1f s)\n",
+                ex_progname, c->split, reptile_dataset_num_classes(s->train),
+                reptile_dataset_num_classes(s->test), s->load_s);
+    return EX_CONTINUE;
 }
 
 static int on_progress(const reptile_progress *p, void *user)
 {
     ex_progress_update(user, p->iteration, 0, 0.0, 0.0);
-    return g_stop ? 1 : 0;
+    return ex_stop ? 1 : 0;
 }
 
-static int usage_error(void)
+static int create_learner(session *s)
 {
-    fprintf(stderr, "Try '%s --help' for more information.\n", ex_progname);
-    return EX_USAGE;
+    if (!s->model && reptile_model_new_omniglot(&s->model, s->ways, s->opts.seed) != 0)
+        return lib_fail("building the network");
+    s->opts.progress = on_progress;
+    s->opts.progress_user = &s->progress;
+    if (reptile_meta_new(&s->meta, s->model, &s->opts) != 0)
+        return lib_fail("creating the meta-learner");
+    if (s->resume && reptile_meta_resume(s->meta, s->c.model) != 0)
+        return lib_fail("--model");
+    return EX_CONTINUE;
+}
+
+static int meta_train(session *s)
+{
+    if (s->iterations == 0)
+        return EX_CONTINUE;
+    ex_catch_signals();
+    if (!s->c.quiet)
+        fprintf(stderr, "%s: meta-training %d iterations (%s, %d-way)\n", ex_progname,
+                s->iterations, s->preset, s->ways);
+    ex_progress_start(&s->progress, s->c.quiet, s->iterations);
+    double t = ex_now();
+    int rc = reptile_meta_train(s->meta, s->train, NULL, s->iterations);
+    s->train_s = ex_now() - t;
+    ex_progress_finish(&s->progress, reptile_meta_iteration(s->meta));
+    ex_release_signals();
+    if (rc != 0) {
+        ex_error("meta-training failed after %d iterations: %s", reptile_meta_iteration(s->meta),
+                 reptile_error_last());
+        return EX_FAILURE;
+    }
+    if (ex_stop) {
+        ex_error("interrupted after %d of %d iterations", reptile_meta_iteration(s->meta),
+                 s->iterations);
+        return EX_FAILURE;
+    }
+    return EX_CONTINUE;
+}
+
+/* A training state: a model file for reptile_model_load() too. */
+static int save_state(session *s)
+{
+    if (!s->c.save)
+        return EX_CONTINUE;
+    if (reptile_meta_save(s->meta, s->c.save) != 0)
+        return lib_fail("--save");
+    if (!s->c.quiet)
+        fprintf(stderr, "%s: saved the training state to '%s'\n", ex_progname, s->c.save);
+    return EX_CONTINUE;
+}
+
+static int score(session *s)
+{
+    const eval_cli *c = &s->c;
+    int transductive = s->opts.eval_mode == REPTILE_EVAL_TRANSDUCTIVE;
+    if (!c->quiet)
+        fprintf(stderr, "%s: evaluating %d tasks, %d-way %d-shot, %s\n", ex_progname, c->tasks,
+                s->ways, s->shots, transductive ? "transductive" : "non-transductive");
+    double mean = 0.0, ci95 = 0.0, t = ex_now();
+    if (reptile_meta_evaluate(s->meta, s->test, c->tasks, s->ways, s->shots, &mean, &ci95) != 0)
+        return lib_fail("evaluation");
+    s->eval_s = ex_now() - t;
+    char trained[96];
+    if (s->resume || !c->model)
+        snprintf(trained, sizeof trained, "%d meta-iterations", reptile_meta_iteration(s->meta));
+    else
+        snprintf(trained, sizeof trained, "a saved model");
+    printf("%d-way %d-shot%s: %.2f%% +- %.2f%% (95%% CI over %d tasks, %s)\n", s->ways, s->shots,
+           transductive ? " transductive" : "", 100.0 * mean, 100.0 * ci95, c->tasks, trained);
+    printf("result: split=%s ways=%d shots=%d transductive=%d tasks=%d accuracy=%f ci95=%f\n",
+           c->split, s->ways, s->shots, transductive, c->tasks, mean, ci95);
+    printf("time: load_s=%.3f train_s=%.3f eval_s=%.3f total_s=%.3f peak_rss_mb=%.1f\n",
+           s->load_s, s->train_s, s->eval_s, ex_now() - s->t_start, ex_peak_rss_mb());
+    return EX_OK;
 }
 
 int main(int argc, char **argv)
 {
-    double t_start = ex_now();
+    static int (*const phases[])(session *) = {settle,     load_data,  create_learner,
+                                               meta_train, save_state, score};
+    static session s; /* zeroed */
+    s.t_start = ex_now();
     ex_progname = "reptile-eval";
-    const char *data = DEFAULT_DATA, *split = "paper", *preset = NULL, *manifest = NULL;
-    const char *model_path = NULL, *save_path = NULL;
-    int ways = 5, shots = 1, transductive = 0, tasks = 10000, meta_iters = -1, eval_iters = -1;
-    int threads = ex_online_cpus(), rotations = 1, quiet = 0, has_seed = 0, has_ways = 0;
-    int bad = 0, opt;
-    uint64_t seed = 0;
-
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
-        char name[40] = "--?";
-        for (const struct option *o = long_options; o->name; o++)
-            if (o->val == opt)
-                snprintf(name, sizeof name, "--%s", o->name);
-        switch (opt) {
-        case OPT_DATA: data = optarg; break;
-        case OPT_SPLIT:
-            if (strcmp(optarg, "paper") != 0 && strcmp(optarg, "tfds") != 0) {
-                ex_error("--split: '%s' is neither 'paper' nor 'tfds'", optarg);
-                bad = -1;
-            }
-            split = optarg;
-            break;
-        case OPT_WAYS:
-            bad |= ex_parse_int(name, optarg, 2, EX_MAX_WAYS, &ways);
-            has_ways = 1;
-            break;
-        case OPT_SHOTS: bad |= ex_parse_int(name, optarg, 1, EX_MAX_SHOTS, &shots); break;
-        case OPT_TRANSDUCTIVE: transductive = 1; break;
-        case OPT_TASKS: bad |= ex_parse_int(name, optarg, 1, EX_MAX_ITERS, &tasks); break;
-        case OPT_META_ITERS: bad |= ex_parse_int(name, optarg, 0, EX_MAX_ITERS, &meta_iters); break;
-        case OPT_PRESET: preset = optarg; break;
-        case OPT_EVAL_ITERS:
-            bad |= ex_parse_int(name, optarg, 1, EX_MAX_INNER_ITERS, &eval_iters);
-            break;
-        case OPT_SEED:
-            bad |= ex_parse_u64(name, optarg, &seed);
-            has_seed = 1;
-            break;
-        case OPT_THREADS: bad |= ex_parse_int(name, optarg, 1, EX_MAX_THREADS, &threads); break;
-        case OPT_NO_ROTATIONS: rotations = 0; break;
-        case OPT_MANIFEST: manifest = optarg; break;
-        case OPT_MODEL: model_path = optarg; break;
-        case OPT_SAVE: save_path = optarg; break;
-        case OPT_QUIET: quiet = 1; break;
-        case OPT_HELP: usage(stdout); return EX_OK;
-        case OPT_VERSION:
-            printf("reptile-eval (libreptile %s)\n", reptile_version_string());
-            return EX_OK;
-        case ':':
-            ex_error("option '%s' needs a value", argv[optind - 1]);
-            return usage_error();
-        default:
-            ex_error("unknown option '%s'", argv[optind - 1]);
-            return usage_error();
-        }
-        if (bad)
-            return usage_error();
-    }
-    if (optind < argc) {
-        ex_error("unexpected argument '%s'", argv[optind]);
-        return usage_error();
-    }
-    /* One file for two outputs would keep only one of them; --save may
-     * replace the --model it scores. */
-    const char *file_opt[] = {"--manifest", "--save", "--model"};
-    const char *file_path[] = {manifest, save_path, model_path};
-    static const int save_in_place[][2] = {{1, 2}};
-    if (ex_outputs_distinct(file_opt, file_path, 3, save_in_place, 1) != 0)
-        return usage_error();
-    reptile_dataset *train = NULL, *test = NULL;
-    reptile_model *model = NULL;
-    reptile_meta *meta = NULL;
-    int status = EX_FAILURE;
-    if (model_path) {
-        /* Load first: a bad file fails before the data is read. */
-        if (reptile_model_load(&model, model_path) != 0) {
-            ex_error("--model: %s", reptile_error_last());
-            return EX_FAILURE;
-        }
-        int outputs = reptile_model_num_outputs(model);
-        if (has_ways && ways != outputs) {
-            ex_error("--ways %d does not match the %d outputs of the network in '%s'", ways,
-                     outputs, model_path);
-            status = EX_USAGE;
-            goto out;
-        }
-        ways = outputs;
-        if (meta_iters > 0) {
-            ex_error("--model scores a saved model as it is: --meta-iters cannot be given "
-                     "(train with reptile-eval --save or reptile-omniglot --checkpoint)");
-            status = usage_error();
-            goto out;
-        }
-        meta_iters = 0;
-    }
-    int paper = strcmp(split, "paper") == 0;
-    if (manifest && !paper) {
-        ex_error("--manifest only applies to --split paper");
-        status = usage_error();
-        goto out;
-    }
-
-    /* Settings: a paper preset, or those saved with a training state. A
-     * training state (reptile_meta_save(): reptile-eval --save,
-     * reptile-omniglot --checkpoint) also holds the inner optimizer's state,
-     * which fine-tuning starts from when the state is carried across tasks
-     * (the paper presets): restoring it scores the model exactly as the run
-     * that saved it would have. */
-    reptile_meta_options opts;
-    int resume = 0;
-    const int mode = transductive ? REPTILE_EVAL_TRANSDUCTIVE : REPTILE_EVAL_NON_TRANSDUCTIVE;
-    if (model_path && reptile_meta_load_options(&opts, model_path) == 0) {
-        if (preset || has_seed) {
-            ex_error("%s cannot be combined with --model %s: a training state brings its own "
-                     "settings and seed",
-                     preset ? "--preset" : "--seed", model_path);
-            status = usage_error();
-            goto out;
-        }
-        preset = "saved";
-        resume = opts.eval_mode == mode && (eval_iters < 0 || eval_iters == opts.eval_iters);
-        if (!resume && opts.optimizer_state == REPTILE_STATE_CARRY && !quiet)
-            fprintf(stderr, "%s: note: '%s' was saved with other evaluation settings; "
-                            "fine-tuning starts from a fresh optimizer state\n",
-                    ex_progname, model_path);
-    } else {
-        reptile_error_clear();
-        if (!preset)
-            preset = ways == 20 ? "paper-omniglot-20way" : "paper-omniglot-5way";
-        if (reptile_meta_options_preset(&opts, REPTILE_META_OPTIONS_VERSION, preset) != 0) {
-            ex_error("--preset: %s", reptile_error_last());
-            status = usage_error();
-            goto out;
-        }
-        opts.ways = ways;
-        opts.eval_shots = shots;
-        opts.eval_interval = 0;
-        if (has_seed)
-            opts.seed = seed;
-        if (meta_iters > 0)
-            opts.meta_iters = meta_iters;
-        if (meta_iters < 0)
-            meta_iters = opts.meta_iters;
-    }
-    opts.eval_mode = mode;
-    if (eval_iters > 0)
-        opts.eval_iters = eval_iters;
-    opts.threads = threads;
-    if (reptile_meta_options_validate(&opts) != 0) {
-        ex_error("invalid settings: %s", reptile_error_last());
-        status = usage_error();
-        goto out;
-    }
-    /* The library writes both, and only over a regular file. */
-    if ((manifest && ex_output_check_library("--manifest", manifest) != 0) ||
-        (save_path && ex_output_check_library("--save", save_path) != 0))
-        goto out;
-    if (ex_check_omniglot_dir(data, fetch_hint) != 0)
-        goto out;
-
-    reptile_image_options img;
-    reptile_image_options_init(&img, REPTILE_IMAGE_OPTIONS_VERSION);
-    img.threads = threads;
-    ex_progress progress;
-    double t = ex_now(), load_s, train_s = 0.0, eval_s;
-    int rc;
-    if (paper) {
-        /* The library writes the manifest itself, atomically, and only once
-         * the split has loaded. */
-        img.rotations = rotations;
-        rc = reptile_dataset_open_omniglot_paper(&train, &test, data, opts.seed, &img, manifest);
-        /* "cannot write the manifest": lib/data/loader.c's prefix. */
-        if (rc != 0 && manifest && strstr(reptile_error_last(), "cannot write the manifest")) {
-            ex_error("--manifest: %s", reptile_error_last());
-            goto out;
-        }
-    } else {
-        rc = reptile_dataset_open_omniglot(&train, data, "background", &img);
-        if (rc == 0)
-            rc = reptile_dataset_open_omniglot(&test, data, "evaluation", &img);
-    }
-    if (rc != 0) {
-        ex_error("loading Omniglot from '%s': %s", data, reptile_error_last());
-        if (rc == REPTILE_ENOTFOUND || rc == REPTILE_EDATA)
-            ex_error("%s", fetch_hint);
-        goto out;
-    }
-    load_s = ex_now() - t;
-    if (!quiet)
-        fprintf(stderr, "%s: %s split: %d train classes, %d test classes (%.1f s)\n",
-                ex_progname, split, reptile_dataset_num_classes(train),
-                reptile_dataset_num_classes(test), load_s);
-
-    if (!model && reptile_model_new_omniglot(&model, ways, opts.seed) != 0) {
-        ex_error("building the network: %s", reptile_error_last());
-        goto out;
-    }
-    opts.progress = on_progress;
-    opts.progress_user = &progress;
-    if (reptile_meta_new(&meta, model, &opts) != 0) {
-        ex_error("creating the meta-learner: %s", reptile_error_last());
-        goto out;
-    }
-    if (resume && reptile_meta_resume(meta, model_path) != 0) {
-        ex_error("--model: %s", reptile_error_last());
-        goto out;
-    }
-    if (meta_iters > 0) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        if (!quiet)
-            fprintf(stderr, "%s: meta-training %d iterations (%s, %d-way)\n", ex_progname,
-                    meta_iters, preset, ways);
-        ex_progress_start(&progress, quiet, meta_iters);
-        t = ex_now();
-        rc = reptile_meta_train(meta, train, NULL, meta_iters);
-        train_s = ex_now() - t;
-        ex_progress_finish(&progress, reptile_meta_iteration(meta));
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        if (rc != 0) {
-            ex_error("meta-training failed after %d iterations: %s", reptile_meta_iteration(meta),
-                     reptile_error_last());
-            goto out;
-        }
-        if (g_stop) {
-            ex_error("interrupted after %d of %d iterations", reptile_meta_iteration(meta),
-                     meta_iters);
-            goto out;
-        }
-    }
-
-    if (save_path) {
-        /* A training state: a model file for reptile_model_load() too. */
-        if (reptile_meta_save(meta, save_path) != 0) {
-            ex_error("--save: %s", reptile_error_last());
-            goto out;
-        }
-        if (!quiet)
-            fprintf(stderr, "%s: saved the training state to '%s'\n", ex_progname, save_path);
-    }
-
-    if (!quiet)
-        fprintf(stderr, "%s: evaluating %d tasks, %d-way %d-shot, %s\n", ex_progname, tasks, ways,
-                shots, transductive ? "transductive" : "non-transductive");
-    double mean = 0.0, ci95 = 0.0;
-    t = ex_now();
-    if (reptile_meta_evaluate(meta, test, tasks, ways, shots, &mean, &ci95) != 0) {
-        ex_error("evaluation: %s", reptile_error_last());
-        goto out;
-    }
-    eval_s = ex_now() - t;
-    char trained[96];
-    if (resume || !model_path)
-        snprintf(trained, sizeof trained, "%d meta-iterations", reptile_meta_iteration(meta));
-    else
-        snprintf(trained, sizeof trained, "a saved model");
-    printf("%d-way %d-shot%s: %.2f%% +- %.2f%% (95%% CI over %d tasks, %s)\n", ways, shots,
-           transductive ? " transductive" : "", 100.0 * mean, 100.0 * ci95, tasks, trained);
-    printf("result: split=%s ways=%d shots=%d transductive=%d tasks=%d accuracy=%f ci95=%f\n",
-           split, ways, shots, transductive, tasks, mean, ci95);
-    printf("time: load_s=%.3f train_s=%.3f eval_s=%.3f total_s=%.3f peak_rss_mb=%.1f\n", load_s,
-           train_s, eval_s, ex_now() - t_start, ex_peak_rss_mb());
-    status = EX_OK;
-out:
-    reptile_meta_free(meta);
-    reptile_model_free(model);
-    reptile_dataset_free(train);
-    reptile_dataset_free(test);
+    int status = parse_command_line(&s.c, argc, argv);
+    for (size_t i = 0; status == EX_CONTINUE && i < sizeof phases / sizeof phases[0]; i++)
+        status = phases[i](&s);
+    reptile_meta_free(s.meta);
+    reptile_model_free(s.model);
+    reptile_dataset_free(s.train);
+    reptile_dataset_free(s.test);
     return status;
 }

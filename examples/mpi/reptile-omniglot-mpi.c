@@ -15,9 +15,9 @@
 
 #include "../cli.h"
 #include "../curve.h"
+#include "../options_cli.h"
 #include "../output.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,170 +31,77 @@ static int g_rank, g_size;
 
 /* ---- command line --------------------------------------------------------- */
 
-/* -1: not given (the preset's value). */
-typedef struct cli {
+typedef struct mpi_cli {
+    ex_cli lib; /* the library options given */
     const char *preset, *data, *csv, *checkpoint;
-    int meta_iters, meta_batch, eval_interval, ways, shots, train_shots, inner_iters,
-        inner_batch, threads, final_eval;
-    float lr, meta_step;
+    int final_eval, quiet;
     double timeout;
-    uint64_t seed;
-    int has_seed, quiet;
-} cli;
+} mpi_cli;
 
-enum {
-    OPT_PRESET = 256, OPT_DATA, OPT_META_ITERS, OPT_META_BATCH, OPT_EVAL_INTERVAL, OPT_WAYS,
-    OPT_SHOTS, OPT_TRAIN_SHOTS, OPT_INNER_ITERS, OPT_INNER_BATCH, OPT_LR, OPT_META_STEP,
-    OPT_SEED, OPT_THREADS, OPT_FINAL_EVAL, OPT_CSV, OPT_CHECKPOINT, OPT_TIMEOUT, OPT_QUIET,
-    OPT_HELP, OPT_VERSION
-};
+static const char about[] =
+    "Usage: mpirun -np N " PROG " [OPTION]...\n"
+    "Meta-train the Omniglot classifier with data-parallel Reptile over MPI ranks.\n"
+    "Every rank runs the same command line; rank 0 alone prints and writes files.\n";
 
-static const struct option long_options[] = {
-    {"preset", required_argument, NULL, OPT_PRESET},
-    {"data", required_argument, NULL, OPT_DATA},
-    {"meta-iters", required_argument, NULL, OPT_META_ITERS},
-    {"meta-batch", required_argument, NULL, OPT_META_BATCH},
-    {"eval-interval", required_argument, NULL, OPT_EVAL_INTERVAL},
-    {"ways", required_argument, NULL, OPT_WAYS},
-    {"shots", required_argument, NULL, OPT_SHOTS},
-    {"train-shots", required_argument, NULL, OPT_TRAIN_SHOTS},
-    {"inner-iters", required_argument, NULL, OPT_INNER_ITERS},
-    {"inner-batch", required_argument, NULL, OPT_INNER_BATCH},
-    {"lr", required_argument, NULL, OPT_LR},
-    {"meta-step", required_argument, NULL, OPT_META_STEP},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"final-eval", required_argument, NULL, OPT_FINAL_EVAL},
-    {"csv", required_argument, NULL, OPT_CSV},
-    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
+static const char footer[] =
+    "\n"
+    "Prints on rank 0: time: load_s=.. train_s=.. total_s=.. peak_rss_mb=..\n"
+    "  and world_size=N meta_batch_per_rank=M meta_iters_per_s=X tasks_per_s=Y\n"
+    "Exit status: 0 success, 1 runtime failure (the job is aborted), 2 bad command line.\n";
 
-static void usage(FILE *f)
+static const char *preset_of(const mpi_cli *c)
 {
-    fprintf(f,
-        "Usage: mpirun -np N %s [OPTION]...\n"
-        "Meta-train the Omniglot classifier with data-parallel Reptile over MPI ranks.\n"
-        "Every rank runs the same command line; rank 0 alone prints and writes files.\n"
-        "\n"
-        "  --preset NAME        keras-tutorial (default), reference-tutorial,\n"
-        "                       paper-omniglot-5way, paper-omniglot-20way\n"
-        "  --data DIR           Omniglot folder, on every host (default: %s)\n"
-        "  --meta-iters N       meta-iterations, also the annealing length (default: preset's)\n"
-        "  --meta-batch N       tasks per meta-iteration PER RANK (default: preset's); the\n"
-        "                       effective meta-batch is N x world size\n"
-        "  --eval-interval N    rank 0 evaluates one train and one test task every N\n"
-        "                       iterations, 0 = never (default: preset's)\n"
-        "  --ways N, --shots N, --train-shots N, --inner-iters N, --inner-batch N,\n"
-        "  --lr F, --meta-step F, --seed N   as reptile-omniglot (default: preset's)\n"
-        "  --threads N          worker threads per rank (default: 1)\n"
-        "  --final-eval N       rank 0 evaluates N test tasks after training\n"
-        "  --csv FILE           learning curve (rank 0): iteration,meta_step,train_acc,\n"
-        "                       test_acc,elapsed_s; FILE is replaced atomically\n"
-        "                       (through FILE.tmp) with the rows so far every 100\n"
-        "                       iterations and at the end\n"
-        "  --checkpoint FILE    rank 0 saves the trained model (reptile_model_save,\n"
-        "                       atomically; a regular file or a new one)\n"
-        "  --timeout S          a rank waiting more than S seconds in one allreduce\n"
-        "                       (another rank died or hung) aborts the job; 0 = wait\n"
-        "                       forever (default: 120)\n"
-        "  --quiet              no 'batch' lines (the 'final:', 'time:' and\n"
-        "                       'world_size=' lines are always printed)\n"
-        "  --help, --version\n"
-        "\n"
-        "Prints on rank 0: time: load_s=.. train_s=.. total_s=.. peak_rss_mb=..\n"
-        "  and world_size=N meta_batch_per_rank=M meta_iters_per_s=X tasks_per_s=Y\n"
-        "Exit status: 0 success, 1 runtime failure (the job is aborted), 2 bad command line.\n",
-        PROG, DEFAULT_DATA);
+    return c->preset ? c->preset : DEFAULT_PRESET;
 }
 
-/* Returns -1 to continue, or an exit status. Only rank 0 prints. */
-static int parse_cli(int argc, char **argv, cli *c)
+static int parse_options(mpi_cli *c, int argc, char **argv)
+{
+    reptile_meta_options defaults;
+    ex_cli_preset(&c->lib, &defaults, DEFAULT_PRESET);
+    const ex_opt opts[] = {
+        {EX_SECTION, .help = "Run:"},
+        {EX_PRESET, "preset", "NAME", &c->preset,
+         .help = "settings to start from (default: " DEFAULT_PRESET ")"},
+        {EX_STRING, "data", "DIR", &c->data,
+         .help = "Omniglot folder, on every host (default: " DEFAULT_DATA ")"},
+        {EX_NOTE, .lib = "meta_iters", .value = "0", .help = "load, start together, report"},
+        {EX_NOTE, .lib = "meta_batch",
+         .help = "PER RANK: the effective meta-batch is N x world size"},
+        {EX_NOTE, .lib = "eval_interval", .help = "rank 0 evaluates"},
+        {EX_NOTE, .lib = "threads", .help = "per rank"},
+        {EX_DOUBLE, "timeout", "S", &c->timeout, 0.0, 1e9,
+         .help = "a rank waiting more than S seconds in one allreduce (another rank died or "
+                 "hung) aborts the job; 0 = wait forever (default: 120)"},
+        {EX_FLAG, "quiet", NULL, &c->quiet,
+         .help = "no 'batch' lines (the 'final:', 'time:' and 'world_size=' lines are always "
+                 "printed)"},
+        {EX_SECTION, .help = "Outputs (rank 0):"},
+        {EX_INT, "final-eval", "N", &c->final_eval, 1, EX_MAX_TASKS,
+         .help = "evaluate N test tasks after training"},
+        {EX_STRING, "csv", "FILE", &c->csv,
+         .help = "learning curve: iteration,meta_step,train_acc,test_acc,elapsed_s; FILE is "
+                 "replaced atomically (through FILE.tmp) with the rows so far every "
+                 "100 iterations and at the end"},
+        {EX_STRING, "checkpoint", "FILE", &c->checkpoint,
+         .help = "save the trained model (reptile_model_save, atomically; a regular file or a "
+                 "new one)"},
+    };
+    const ex_program prog = {PROG, about, footer, "the " DEFAULT_PRESET " preset's", &defaults,
+                             opts, sizeof opts / sizeof opts[0]};
+    return ex_cli_parse(&c->lib, &prog, argc, argv);
+}
+
+/* The command line and the settings it gives; every rank parses it, rank 0
+ * alone reports. EX_CONTINUE, or the status every rank exits with. */
+static int settle(mpi_cli *c, reptile_meta_options *opts, int *iterations, int argc,
+                  char **argv)
 {
     memset(c, 0, sizeof *c);
-    c->preset = DEFAULT_PRESET;
     c->data = DEFAULT_DATA;
-    c->meta_iters = c->meta_batch = c->eval_interval = c->ways = c->shots = -1;
-    c->train_shots = c->inner_iters = c->inner_batch = -1;
-    c->lr = c->meta_step = -1.0f;
-    c->threads = 1;
     c->timeout = 120.0;
-    opterr = 0;
-    int opt, idx = -1;
-    while ((opt = getopt_long(argc, argv, ":", long_options, &idx)) != -1) {
-        char name[48];
-        snprintf(name, sizeof name, "--%s", idx >= 0 ? long_options[idx].name : "?");
-        const char *o = opt >= OPT_PRESET ? name : argv[optind - 1];
-        idx = -1;
-        int bad = 0;
-        switch (opt) {
-        case OPT_PRESET: c->preset = optarg; break;
-        case OPT_DATA: c->data = optarg; break;
-        case OPT_META_ITERS: bad = ex_parse_int(o, optarg, 0, EX_MAX_ITERS, &c->meta_iters); break;
-        case OPT_META_BATCH:
-            bad = ex_parse_int(o, optarg, 1, EX_MAX_META_BATCH, &c->meta_batch);
-            break;
-        case OPT_EVAL_INTERVAL:
-            bad = ex_parse_int(o, optarg, 0, EX_MAX_ITERS, &c->eval_interval);
-            break;
-        case OPT_WAYS: bad = ex_parse_int(o, optarg, 2, EX_MAX_WAYS, &c->ways); break;
-        case OPT_SHOTS: bad = ex_parse_int(o, optarg, 1, EX_MAX_SHOTS, &c->shots); break;
-        case OPT_TRAIN_SHOTS:
-            bad = ex_parse_int(o, optarg, 1, EX_MAX_SHOTS, &c->train_shots);
-            break;
-        case OPT_INNER_ITERS:
-            bad = ex_parse_int(o, optarg, 1, EX_MAX_INNER_ITERS, &c->inner_iters);
-            break;
-        case OPT_INNER_BATCH:
-            bad = ex_parse_int(o, optarg, 1, EX_MAX_INNER_BATCH, &c->inner_batch);
-            break;
-        case OPT_LR:
-            bad = ex_parse_float(o, optarg, 0.0, EX_MAX_LR, EX_MIN_OPEN | EX_MAX_OPEN, &c->lr);
-            break;
-        case OPT_META_STEP:
-            bad = ex_parse_float(o, optarg, 0.0, EX_MAX_META_STEP, EX_MIN_OPEN, &c->meta_step);
-            break;
-        case OPT_SEED:
-            bad = ex_parse_u64(o, optarg, &c->seed);
-            c->has_seed = 1;
-            break;
-        case OPT_THREADS: bad = ex_parse_int(o, optarg, 1, EX_MAX_THREADS, &c->threads); break;
-        case OPT_FINAL_EVAL: bad = ex_parse_int(o, optarg, 1, EX_MAX_ITERS, &c->final_eval); break;
-        case OPT_CSV: c->csv = optarg; break;
-        case OPT_CHECKPOINT: c->checkpoint = optarg; break;
-        case OPT_TIMEOUT: bad = ex_parse_double(o, optarg, 0.0, 1e9, 0, &c->timeout); break;
-        case OPT_QUIET: c->quiet = 1; break;
-        case OPT_HELP:
-            if (g_rank == 0)
-                usage(stdout);
-            return EX_OK;
-        case OPT_VERSION:
-            if (g_rank == 0)
-                printf("%s (libreptile %s)\n", PROG, reptile_version_string());
-            return EX_OK;
-        case ':':
-            ex_error("option '%s' needs a value", o);
-            bad = 1;
-            break;
-        default:
-            ex_error("unknown option '%s'", o);
-            bad = 1;
-            break;
-        }
-        if (bad) {
-            if (g_rank == 0)
-                fprintf(stderr, "Try '%s --help' for more information.\n", PROG);
-            return EX_USAGE;
-        }
-    }
-    if (optind < argc) {
-        ex_error("unexpected argument '%s' (all settings are --options)", argv[optind]);
-        return EX_USAGE;
-    }
+    int status = parse_options(c, argc, argv);
+    if (status != EX_CONTINUE)
+        return status;
     /* One file for both outputs would keep only one of them; each CSV
      * snapshot replaces CSV.tmp, which must not be the checkpoint. */
     const char *file_opt[] = {"--csv", "--checkpoint", "--csv's temporary file"};
@@ -202,12 +109,14 @@ static int parse_cli(int argc, char **argv, cli *c)
     const char *file_path[] = {c->csv, c->checkpoint, csv_tmp};
     int clash = ex_outputs_distinct(file_opt, file_path, 3, NULL, 0);
     free(csv_tmp);
-    if (clash != 0) {
-        if (g_rank == 0)
-            fprintf(stderr, "Try '%s --help' for more information.\n", PROG);
-        return EX_USAGE;
-    }
-    return -1;
+    if (clash != 0)
+        return ex_cli_usage_error(&c->lib);
+    status = ex_cli_preset(&c->lib, opts, preset_of(c));
+    if (status == EX_CONTINUE)
+        status = ex_cli_apply(&c->lib, opts);
+    *iterations = opts->meta_iters;
+    ex_cli_given_int(&c->lib, "meta_iters", iterations);
+    return status;
 }
 
 /* ---- progress on rank 0 ------------------------------------------------------ */
@@ -243,7 +152,19 @@ static int on_progress(const reptile_progress *p, void *user)
     return 0;
 }
 
-/* ---- main ------------------------------------------------------------------------- */
+/* ---- the job -------------------------------------------------------------------- */
+
+typedef struct job {
+    mpi_cli c;
+    reptile_meta_options opts;
+    int iterations;
+    reptile_mpi *mpi;
+    run r; /* rank 0 */
+    reptile_dataset *train, *test;
+    reptile_model *model;
+    reptile_meta *meta;
+    double t_start, load_s, train_s;
+} job;
 
 /* Every rank reaches here with its own verdict; returns the worst status
  * (so that either all ranks go on or all stop together). */
@@ -265,188 +186,177 @@ static void die(int code)
     exit(code); /* not reached */
 }
 
-int main(int argc, char **argv)
+/* MPI, this rank's number and the world's size, the messages' prefix. */
+static int init_mpi(int *argc, char ***argv)
 {
-    const double t_start = ex_now();
     int provided = 0;
-    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "%s: MPI_Init_thread failed\n", PROG);
         return EX_FAILURE;
     }
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
-    char progname[64];
+    static char progname[64];
     snprintf(progname, sizeof progname, g_size > 1 ? "%s: rank %d" : "%s", PROG, g_rank);
     ex_progname = progname;
+    return EX_CONTINUE;
+}
 
-    /* Every rank parses the same command line: rank 0 alone reports. */
-    ex_error_mute = g_rank != 0;
-    cli c;
-    int status = parse_cli(argc, argv, &c);
-    reptile_meta_options opts;
-    if (status < 0) {
-        status = EX_OK - 1;
-        if (reptile_meta_options_preset(&opts, REPTILE_META_OPTIONS_VERSION, c.preset) != 0) {
-            ex_error("--preset: %s", reptile_error_last());
-            status = EX_USAGE;
-        }
-    }
-    if (status < 0) {
-        if (c.meta_iters > 0)
-            opts.meta_iters = c.meta_iters;
-        if (c.meta_batch > 0)
-            opts.meta_batch = c.meta_batch;
-        if (c.eval_interval >= 0)
-            opts.eval_interval = c.eval_interval;
-        if (c.ways > 0)
-            opts.ways = c.ways;
-        if (c.shots > 0)
-            opts.eval_shots = c.shots;
-        if (c.train_shots > 0)
-            opts.train_shots = c.train_shots;
-        if (c.inner_iters > 0)
-            opts.inner_iters = c.inner_iters;
-        if (c.inner_batch > 0)
-            opts.inner_batch = c.inner_batch;
-        if (c.lr > 0)
-            opts.lr = c.lr;
-        if (c.meta_step > 0) {
-            opts.meta_step = c.meta_step;
-            if (opts.meta_step_final > opts.meta_step)
-                opts.meta_step_final = opts.meta_step;
-        }
-        if (c.has_seed)
-            opts.seed = c.seed;
-        opts.threads = c.threads;
-        if (reptile_meta_options_validate(&opts) != 0) {
-            ex_error("invalid settings: %s", reptile_error_last());
-            status = EX_USAGE;
-        }
-    }
-    ex_error_mute = 0;
-    /* Usage errors and --help are the same on every rank: leave together. */
-    if (status >= 0) {
-        MPI_Finalize();
-        return status;
-    }
-    const int iterations = c.meta_iters >= 0 ? c.meta_iters : opts.meta_iters;
-
-    reptile_mpi *mpi = NULL;
-    if (reptile_mpi_new(&mpi, MPI_COMM_WORLD) != 0 || reptile_mpi_set_timeout(mpi, c.timeout) != 0 ||
-        reptile_mpi_options(mpi, &opts) != 0) {
+/* The adapter fills in rank, world size and allreduce; rank 0 alone
+ * evaluates and reports. */
+static void join(job *j)
+{
+    if (reptile_mpi_new(&j->mpi, MPI_COMM_WORLD) != 0 ||
+        reptile_mpi_set_timeout(j->mpi, j->c.timeout) != 0 ||
+        reptile_mpi_options(j->mpi, &j->opts) != 0) {
         ex_error("setting up MPI: %s", reptile_mpi_error_last());
         die(EX_FAILURE);
     }
-    /* Rank 0 alone evaluates and reports. */
-    run r;
-    memset(&r, 0, sizeof r);
-    r.quiet = c.quiet;
-    g_csv = &r.csv;
+    j->r.quiet = j->c.quiet;
+    g_csv = &j->r.csv;
     if (g_rank == 0) {
-        opts.progress = on_progress;
-        opts.progress_user = &r;
+        j->opts.progress = on_progress;
+        j->opts.progress_user = &j->r;
     } else {
-        opts.eval_interval = 0;
+        j->opts.eval_interval = 0;
     }
+}
 
-    /* Data: every rank loads its own copy. */
-    reptile_dataset *train = NULL, *test = NULL;
-    reptile_model *model = NULL;
-    reptile_meta *meta = NULL;
-    status = EX_OK;
+/* Outputs (rank 0) checked before the data, which every rank loads; the
+ * network built. This rank's verdict. */
+static int load(job *j)
+{
+    const mpi_cli *c = &j->c;
+    int status = EX_OK;
     double t = ex_now();
-    /* Outputs (rank 0) must be writable before the data is loaded. */
     if (g_rank == 0 &&
-        ((c.csv && ex_curve_check("--csv", c.csv) != 0) ||
-         (c.checkpoint && ex_output_check_library("--checkpoint", c.checkpoint) != 0))) {
+        ((c->csv && ex_curve_check("--csv", c->csv) != 0) ||
+         (c->checkpoint && ex_output_check_library("--checkpoint", c->checkpoint) != 0))) {
         status = EX_FAILURE;
-    } else if (ex_check_omniglot_dir(c.data, "run scripts/fetch-omniglot, or pass --data DIR "
-                                             "(on every host)") != 0) {
+    } else if (ex_check_omniglot_dir(c->data, "run scripts/fetch-omniglot, or pass --data DIR "
+                                              "(on every host)") != 0) {
         status = EX_FAILURE;
     } else {
         reptile_image_options img;
         reptile_image_options_init(&img, REPTILE_IMAGE_OPTIONS_VERSION);
-        img.threads = opts.threads;
-        if (reptile_dataset_open_omniglot(&train, c.data, "background", &img) != 0 ||
-            reptile_dataset_open_omniglot(&test, c.data, "evaluation", &img) != 0) {
-            ex_error("loading Omniglot from '%s': %s", c.data, reptile_error_last());
+        img.threads = j->opts.threads;
+        if (reptile_dataset_open_omniglot(&j->train, c->data, "background", &img) != 0 ||
+            reptile_dataset_open_omniglot(&j->test, c->data, "evaluation", &img) != 0) {
+            ex_error("loading Omniglot from '%s': %s", c->data, reptile_error_last());
             status = EX_FAILURE;
         }
     }
-    if (status == EX_OK && g_rank == 0 && c.csv &&
-        ex_curve_open(&r.csv, "--csv", c.csv, 0, NULL, NULL) != 0)
+    if (status == EX_OK && g_rank == 0 && c->csv &&
+        ex_curve_open(&j->r.csv, "--csv", c->csv, 0, NULL, NULL) != 0)
         status = EX_FAILURE;
-    const double load_s = ex_now() - t;
-    if (status == EX_OK && reptile_model_new_omniglot(&model, opts.ways, opts.seed) != 0) {
+    j->load_s = ex_now() - t;
+    if (status == EX_OK && reptile_model_new_omniglot(&j->model, j->opts.ways, j->opts.seed) != 0) {
         ex_error("building the network: %s", reptile_error_last());
         status = EX_FAILURE;
     }
-    /* A rank that cannot start stops everyone before any collective. */
+    return status;
+}
+
+/* A rank that cannot start stops everyone before any collective; then all
+ * start from rank 0's weights, with settings checked to agree. */
+static void start(job *j, int status)
+{
     if (agree(status) != EX_OK) {
         if (g_rank == 0 && status == EX_OK)
             ex_error("another rank failed to start (see its message)");
         die(EX_FAILURE);
     }
-    if (reptile_mpi_broadcast_model(mpi, model, 0) != 0 ||
-        reptile_mpi_check_consistent(mpi, &opts, model) != 0) {
+    if (reptile_mpi_broadcast_model(j->mpi, j->model, 0) != 0 ||
+        reptile_mpi_check_consistent(j->mpi, &j->opts, j->model) != 0) {
         ex_error("%s", reptile_mpi_error_last());
         die(EX_FAILURE);
     }
-    if (reptile_meta_new(&meta, model, &opts) != 0) {
+    if (reptile_meta_new(&j->meta, j->model, &j->opts) != 0) {
         ex_error("creating the meta-learner: %s", reptile_error_last());
         die(EX_FAILURE);
     }
-    if (g_rank == 0 && !c.quiet)
+    if (g_rank == 0 && !j->c.quiet)
         fprintf(stderr,
                 "%s: %d rank%s x meta-batch %d (effective %d), preset %s, %d-way, %d iterations, "
                 "%d thread%s per rank, loaded in %.1f s\n",
-                PROG, g_size, g_size == 1 ? "" : "s", opts.meta_batch, opts.meta_batch * g_size,
-                c.preset, opts.ways, iterations, opts.threads, opts.threads == 1 ? "" : "s", load_s);
+                PROG, g_size, g_size == 1 ? "" : "s", j->opts.meta_batch,
+                j->opts.meta_batch * g_size, preset_of(&j->c), j->opts.ways, j->iterations,
+                j->opts.threads, j->opts.threads == 1 ? "" : "s", j->load_s);
+}
 
+static void train(job *j)
+{
     /* Start together: loading times differ between ranks. */
     MPI_Barrier(MPI_COMM_WORLD);
-    t = ex_now();
-    int rc = reptile_meta_train(meta, train, test, iterations);
-    const double train_s = ex_now() - t;
+    double t = ex_now();
+    int rc = reptile_meta_train(j->meta, j->train, j->test, j->iterations);
+    j->train_s = ex_now() - t;
     if (rc != 0) {
         ex_error("meta-training stopped at iteration %d of %d: %s%s%s",
-                 reptile_meta_iteration(meta), iterations, reptile_error_last(),
+                 reptile_meta_iteration(j->meta), j->iterations, reptile_error_last(),
                  reptile_mpi_error_last()[0] ? ": " : "", reptile_mpi_error_last());
         die(EX_FAILURE);
     }
+}
 
+/* Rank 0: the CSV, the model, the final evaluation, the time and
+ * throughput lines. 1 for a failure. */
+static int report(job *j)
+{
+    const mpi_cli *c = &j->c;
+    const reptile_meta_options *o = &j->opts;
     int failed = 0;
-    if (g_rank == 0) {
-        if (ex_curve_active(&r.csv) && ex_curve_finish(&r.csv) != 0)
-            failed = 1;
-        if (c.checkpoint && reptile_model_save(model, c.checkpoint) != 0) {
-            ex_error("--checkpoint: %s", reptile_error_last());
-            failed = 1;
-        }
-        if (c.final_eval > 0) {
-            double mean = 0.0, ci95 = 0.0;
-            if (reptile_meta_evaluate(meta, test, c.final_eval, 0, 0, &mean, &ci95) != 0) {
-                ex_error("final evaluation: %s", reptile_error_last());
-                failed = 1;
-            } else {
-                printf("final: episodes=%d ways=%d shots=%d accuracy=%f ci95=%f\n", c.final_eval,
-                       opts.ways, opts.eval_shots, mean, ci95);
-            }
-        }
-        printf("time: load_s=%.3f train_s=%.3f total_s=%.3f peak_rss_mb=%.1f\n", load_s, train_s,
-               ex_now() - t_start, ex_peak_rss_mb());
-        double ips = train_s > 0 ? (double)iterations / train_s : 0.0;
-        printf("world_size=%d meta_batch_per_rank=%d threads_per_rank=%d meta_iters_per_s=%.3f "
-               "tasks_per_s=%.2f\n",
-               g_size, opts.meta_batch, opts.threads, ips, ips * opts.meta_batch * g_size);
-        fflush(stdout);
+    if (ex_curve_active(&j->r.csv) && ex_curve_finish(&j->r.csv) != 0)
+        failed = 1;
+    if (c->checkpoint && reptile_model_save(j->model, c->checkpoint) != 0) {
+        ex_error("--checkpoint: %s", reptile_error_last());
+        failed = 1;
     }
-    reptile_meta_free(meta);
-    reptile_model_free(model);
-    reptile_dataset_free(train);
-    reptile_dataset_free(test);
-    reptile_mpi_free(mpi);
+    if (c->final_eval > 0) {
+        double mean = 0.0, ci95 = 0.0;
+        if (reptile_meta_evaluate(j->meta, j->test, c->final_eval, 0, 0, &mean, &ci95) != 0) {
+            ex_error("final evaluation: %s", reptile_error_last());
+            failed = 1;
+        } else {
+            printf("final: episodes=%d ways=%d shots=%d accuracy=%f ci95=%f\n", c->final_eval,
+                   o->ways, o->eval_shots, mean, ci95);
+        }
+    }
+    printf("time: load_s=%.3f train_s=%.3f total_s=%.3f peak_rss_mb=%.1f\n", j->load_s,
+           j->train_s, ex_now() - j->t_start, ex_peak_rss_mb());
+    double ips = j->train_s > 0 ? (double)j->iterations / j->train_s : 0.0;
+    printf("world_size=%d meta_batch_per_rank=%d threads_per_rank=%d meta_iters_per_s=%.3f "
+           "tasks_per_s=%.2f\n",
+           g_size, o->meta_batch, o->threads, ips, ips * o->meta_batch * g_size);
+    fflush(stdout);
+    return failed;
+}
+
+int main(int argc, char **argv)
+{
+    static job j; /* zeroed */
+    j.t_start = ex_now();
+    if (init_mpi(&argc, &argv) != EX_CONTINUE)
+        return EX_FAILURE;
+    /* Every rank parses the same command line: rank 0 alone reports. Usage
+     * errors and --help are the same on every rank: leave together. */
+    ex_error_mute = g_rank != 0;
+    int status = settle(&j.c, &j.opts, &j.iterations, argc, argv);
+    ex_error_mute = 0;
+    if (status != EX_CONTINUE) {
+        MPI_Finalize();
+        return status;
+    }
+    join(&j);
+    start(&j, load(&j));
+    train(&j);
+    int failed = g_rank == 0 && report(&j);
+    reptile_meta_free(j.meta);
+    reptile_model_free(j.model);
+    reptile_dataset_free(j.train);
+    reptile_dataset_free(j.test);
+    reptile_mpi_free(j.mpi);
     MPI_Finalize();
     return failed ? EX_FAILURE : EX_OK;
 }
