@@ -130,45 +130,55 @@ static char *slurp(const char *path)
     return t.s ? t.s : calloc(1, 1);
 }
 
+/* --check or --update of `path` against the generated block; exit status. */
+static int check_or_update(const char *mode, const char *path, const text *gen)
+{
+    char *doc = slurp(path);
+    char *begin = strstr(doc, BEGIN), *end = begin ? strstr(begin, END) : NULL;
+    int status = 1;
+    if (!end) {
+        fprintf(stderr, "options-doc: %s has no generated block (marker lines)\n", path);
+    } else {
+        end += strlen(END) + (end[strlen(END)] == '\n');
+        const size_t old_len = (size_t)(end - begin);
+        if (strcmp(mode, "--check") == 0) {
+            status = old_len == gen->n && memcmp(begin, gen->s, gen->n) == 0 ? 0 : 1;
+            if (status)
+                fprintf(stderr,
+                        "options-doc: the tables in %s differ from the library's options and "
+                        "presets; run: options-doc --update %s\n", path, path);
+        } else {
+            char tmp[4096];
+            snprintf(tmp, sizeof tmp, "%s.tmp", path);
+            FILE *f = fopen(tmp, "wb");
+            int ok = f && fwrite(doc, 1, (size_t)(begin - doc), f) == (size_t)(begin - doc) &&
+                     fwrite(gen->s, 1, gen->n, f) == gen->n && fputs(end, f) >= 0;
+            if (f && fclose(f) != 0)
+                ok = 0;
+            status = ok && rename(tmp, path) == 0 ? 0 : 1;
+            if (status) {
+                perror(path);
+                remove(tmp);
+            }
+        }
+    }
+    free(doc);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     text gen = {0};
     render(&gen);
-    if (argc == 1) {
+    int status = 0;
+    if (argc == 1)
         fputs(gen.s, stdout);
-        return 0;
-    }
-    if (argc != 3 || (strcmp(argv[1], "--check") && strcmp(argv[1], "--update"))) {
+    else if (argc == 3 && (strcmp(argv[1], "--check") == 0 || strcmp(argv[1], "--update") == 0))
+        status = check_or_update(argv[1], argv[2], &gen);
+    else {
         fprintf(stderr, "usage: options-doc [--check FILE | --update FILE]\n");
-        return 2;
+        status = 2;
     }
-    char *doc = slurp(argv[2]);
-    char *begin = strstr(doc, BEGIN), *end = begin ? strstr(begin, END) : NULL;
-    if (!end) {
-        fprintf(stderr, "options-doc: %s has no generated block (marker lines)\n", argv[2]);
-        return 1;
-    }
-    end += strlen(END) + (end[strlen(END)] == '\n');
-    size_t old_len = (size_t)(end - begin);
-    if (strcmp(argv[1], "--check") == 0) {
-        if (old_len == gen.n && memcmp(begin, gen.s, gen.n) == 0)
-            return 0;
-        fprintf(stderr,
-                "options-doc: the tables in %s differ from the library's options and presets; "
-                "run: options-doc --update %s\n", argv[2], argv[2]);
-        return 1;
-    }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", argv[2]);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(doc, 1, (size_t)(begin - doc), f) == (size_t)(begin - doc) &&
-             fwrite(gen.s, 1, gen.n, f) == gen.n && fputs(end, f) >= 0;
-    if (f && fclose(f) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, argv[2]) != 0) {
-        perror(argv[2]);
-        remove(tmp);
-        return 1;
-    }
-    return 0;
+    free(gen.s);
+    return status;
 }
