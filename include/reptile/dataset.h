@@ -217,6 +217,74 @@ REPTILE_API int reptile_dataset_class_info(const reptile_dataset *ds, int cls,
  */
 REPTILE_API int reptile_dataset_get_image(const reptile_dataset *ds, int cls, int i, float *out);
 
+/**
+ * @brief Load one PNG image exactly as the data set openers store theirs
+ *        (decode, convert channels, resize, invert, 8-bit storage), for
+ *        example a query image to classify.
+ * @param path PNG file.
+ * @param opts How to convert it (NULL = the defaults); rotations and
+ *             threads are ignored.
+ * @param out  Receives height*width*channels floats (HWC) in [0, 1].
+ * @return 0, REPTILE_EINVAL, REPTILE_EVERSION, REPTILE_ENOTFOUND,
+ *         REPTILE_EIO, REPTILE_EFORMAT (not a PNG), REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_image_load(const char *path, const reptile_image_options *opts, float *out);
+
+/* ---- few-shot tasks -------------------------------------------------------- */
+
+/** Version of struct reptile_task_options this header describes. */
+#define REPTILE_TASK_OPTIONS_VERSION 1
+
+/** The shape of an N-way K-shot task (versioned like reptile_image_options). */
+typedef struct reptile_task_options {
+    unsigned int version;  /**< REPTILE_TASK_OPTIONS_VERSION. */
+    int ways;              /**< Classes per task, 1 .. 4096 (default 5). */
+    int shots;             /**< Support images per class, 1 .. 10000 (default 5). */
+    int queries;           /**< Query images per class, 0 .. 10000 (default 1). */
+    /** 0 (default): distinct classes, distinct images, support and queries
+     *  disjoint; 1: classes and images drawn with replacement (the Keras
+     *  tutorial's random.choices). */
+    int with_replacement;
+    uint64_t seed;         /**< Seed of the task streams (default 1). */
+} reptile_task_options;
+
+/** Static initialiser with the defaults (see reptile_task_options). */
+#define REPTILE_TASK_OPTIONS_INIT { REPTILE_TASK_OPTIONS_VERSION, 5, 5, 1, 0, 1 }
+
+/** @brief Fill @p opts with the defaults. @return 0, REPTILE_EINVAL, REPTILE_EVERSION. */
+REPTILE_API int reptile_task_options_init(reptile_task_options *opts, unsigned int version);
+
+/**
+ * @brief Draw task @p index of a data set: @p opts->ways classes, and of
+ *        each @p opts->shots support and @p opts->queries query images.
+ *
+ * The same (seed, index) always gives the same task, and the same task the
+ * meta-learner's evaluation draws: reptile_meta_evaluate_task(meta, ds,
+ * index, ...) uses this task with its options' seed, ways, eval_shots,
+ * with_replacement and one query per class, and fine-tunes it with the
+ * seed returned in @p adapt_seed (pass it to reptile_learner_adapt() for
+ * bitwise the same probabilities).
+ *
+ * Images are NHWC floats, class-major: support image l*shots + i and query
+ * image l*queries + i have label l (0 .. ways-1).
+ * @param ds             The data set.
+ * @param opts           Task shape and seed.
+ * @param index          Which task.
+ * @param support        Receives ways*shots images.
+ * @param support_labels Receives ways*shots labels (may be NULL).
+ * @param queries        Receives ways*queries images (may be NULL when queries is 0).
+ * @param query_labels   Receives ways*queries labels (may be NULL).
+ * @param classes        Receives the data set class of each label, ways ints (may be NULL).
+ * @param adapt_seed     Receives the seed of this task's fine-tuning order (may be NULL).
+ * @return 0, REPTILE_EINVAL (NULL, bad shape), REPTILE_EVERSION, REPTILE_EDATA
+ *         (too few classes or images for the shape), REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_dataset_sample_task(const reptile_dataset *ds,
+                                            const reptile_task_options *opts, uint64_t index,
+                                            float *support, int32_t *support_labels,
+                                            float *queries, int32_t *query_labels,
+                                            int32_t *classes, uint64_t *adapt_seed);
+
 REPTILE_END_DECLS
 
 #endif /* REPTILE_DATASET_H */

@@ -189,13 +189,42 @@ REPTILE_API int reptile_model_set_state(reptile_model *model, const float *src, 
 REPTILE_API int reptile_model_copy(reptile_model *dst, const reptile_model *src);
 
 /**
+ * @brief A new model with @p src's layers, parameters, state and loss.
+ * @param out Receives the copy; NULL on failure.
+ * @param src A model with at least one layer (finalised if it was not).
+ * @return 0, REPTILE_EINVAL (NULL, no layers), REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_model_clone(reptile_model **out, const reptile_model *src);
+
+/**
+ * @brief A copy of @p src whose last (dense) layer has @p outputs units:
+ *        every other layer keeps its weights, the last one is drawn anew
+ *        as reptile_model_init() would (Glorot-uniform kernel from
+ *        @p seed, zero bias).
+ *
+ * For tasks with more classes than the model was meta-trained on (a 5-way
+ * model adapted to 20-way tasks): the new output layer starts untrained, so
+ * adaptation must learn it from the support set alone; docs/applications.md
+ * gives the accuracy this costs.
+ * @return 0, REPTILE_EINVAL (NULL, outputs outside 1..2^20, no layers),
+ *         REPTILE_ESHAPE (the last layer is not dense), REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_model_with_outputs(reptile_model **out, const reptile_model *src,
+                                           int outputs, uint64_t seed);
+
+/**
  * @brief Class probabilities (softmax) for a batch.
  * @param model The model.
  * @param x     batch x height x width x channels floats (NHWC).
  * @param batch Number of images (>= 1). Workspaces grow to the largest
  *              batch seen; calls at that size or smaller do not allocate.
  * @param bn_mode REPTILE_BN_BATCH (statistics of this batch, moving
- *              averages untouched) or REPTILE_BN_MOVING / _FROZEN.
+ *              averages untouched) or REPTILE_BN_MOVING / _FROZEN. With
+ *              REPTILE_BN_BATCH an image's prediction depends on the rest
+ *              of its batch: a model meta-trained on batch statistics
+ *              classifies a query well only beside the support set it was
+ *              adapted on (reptile_adapted_predict() in reptile/adapt.h
+ *              does this), not alone.
  * @param probs Receives batch x num_outputs probabilities.
  * @return 0, REPTILE_EINVAL (also for an unknown REPTILE_GEMM value),
  *         REPTILE_EUNSUPPORTED (REPTILE_GEMM=native without AVX-512F),

@@ -17,5 +17,6 @@
 #include "reptile/meta_options.h"
 #include "reptile/meta.h"
 #include "reptile/checkpoint.h"
+#include "reptile/adapt.h"
 
 #endif /* REPTILE_REPTILE_H */

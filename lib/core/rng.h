@@ -9,6 +9,16 @@
 
 #include <stdint.h>
 
+/* The library's stream domains: every random draw of a task or a
+ * fine-tuning is keyed (seed, a, DOMAIN << 32 | b). */
+enum rp_stream_domain {
+    RP_DOMAIN_TRAIN = 1,      /* training task t of iteration i: (i, TRAIN << 32 | t) */
+    RP_DOMAIN_EVAL_TRAIN = 2, /* per-iteration evaluation on the train split */
+    RP_DOMAIN_EVAL_TEST = 3,  /* per-iteration evaluation on the test split */
+    RP_DOMAIN_EVAL = 4,       /* evaluation task i, reptile_dataset_sample_task: (i, EVAL) */
+    RP_DOMAIN_ADAPT = 5       /* a fine-tuning's batch order: (adapt seed, 0, ADAPT) */
+};
+
 typedef struct rp_rng {
     uint64_t s[4];
 } rp_rng;

@@ -437,6 +437,28 @@ static int load_files(const char *const *paths, int32_t n_files, uint8_t *pix8,
     return rc;
 }
 
+int reptile_image_load(const char *path, const reptile_image_options *opts, float *out)
+{
+    if (!path || !out)
+        return rp_error(REPTILE_EINVAL, "reptile_image_load: NULL path or output");
+    reptile_image_options o;
+    int rc = rp_image_options_resolve(&o, opts);
+    if (rc)
+        return rc;
+    o.threads = 1;
+    const size_t hwc = (size_t)o.height * o.width * o.channels;
+    uint8_t *pix8 = malloc(hwc);
+    if (!pix8)
+        return rp_error(REPTILE_ENOMEM, "reptile_image_load: out of memory");
+    /* The data sets' own path: decode, resize, store as 8 bits, read back. */
+    rc = load_files(&path, 1, pix8, &o);
+    if (rc == 0)
+        for (size_t i = 0; i < hwc; ++i)
+            out[i] = (float)pix8[i] * (1.0f / 255.0f);
+    free(pix8);
+    return rc;
+}
+
 int rp_dataset_load_specs(reptile_dataset **out, const rp_class_spec *specs, const int32_t *order, int n,
                           const reptile_image_options *o, int rotations)
 {

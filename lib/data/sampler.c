@@ -92,10 +92,10 @@ static void draw_distinct(rp_rng *rng, int n, int k, int32_t *dst)
     rp_rng_shuffle_i32(rng, dst, k);
 }
 
-int rp_episode_sample(rp_episode *ep, const reptile_dataset *ds, rp_rng *rng)
+int rp_episode_draw(rp_episode *ep, const reptile_dataset *ds, rp_rng *rng)
 {
     if (!ep || !ds || !rng || !ep->order)
-        return rp_error(REPTILE_EINVAL, "rp_episode_sample: NULL or uninitialised argument");
+        return rp_error(REPTILE_EINVAL, "rp_episode_draw: NULL or uninitialised argument");
     const rp_episode_config *cfg = &ep->cfg;
     const int ways = cfg->ways, ks = cfg->support_shots, kq = cfg->query_shots;
     const int nc = ds->n_classes;
@@ -133,8 +133,16 @@ int rp_episode_sample(rp_episode *ep, const reptile_dataset *ds, rp_rng *rng)
                 qry[i] = c->first + ep->pick[ks + i];
         }
     }
+    return 0;
+}
+
+int rp_episode_sample(rp_episode *ep, const reptile_dataset *ds, rp_rng *rng)
+{
+    int rc = rp_episode_draw(ep, ds, rng);
+    if (rc)
+        return rc;
     const int ns = ep->n_support;
-    for (int r = 0; r < cfg->repetitions; ++r) {
+    for (int r = 0; r < ep->cfg.repetitions; ++r) {
         int32_t *o = ep->order + (size_t)r * ns;
         for (int i = 0; i < ns; ++i)
             o[i] = i;

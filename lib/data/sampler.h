@@ -42,7 +42,12 @@ typedef struct rp_episode {
 int rp_episode_init(rp_episode *ep, const rp_episode_config *cfg);
 void rp_episode_free(rp_episode *ep);
 
-/* Draws a task from ds with the stream rng; no allocation.
+/* Draws a task's classes and images from ds with the stream rng, not the
+ * batch order; no allocation. */
+int rp_episode_draw(rp_episode *ep, const reptile_dataset *ds, rp_rng *rng);
+
+/* rp_episode_draw, then the batch order from the same stream (training
+ * tasks); no allocation.
  * Labels are given in order of choice: support images l*K .. l*K+K-1 (and
  * query images l*Q .. l*Q+Q-1) have label l and class class_of_label[l].
  * Errors (EDATA) if ds has fewer than `ways` classes (without replacement) or

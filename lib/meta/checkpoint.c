@@ -5,6 +5,7 @@
 #include "model/checkpoint_internal.h"
 #include "model/optimizer_internal.h"
 #include "reptile/meta_checkpoint.h"
+#include "reptile/adapt.h"
 #include "core/decimal.h"
 #include "core/error_internal.h"
 #include "core/finite.h"
@@ -209,9 +210,10 @@ static int get_moments(rp_st_file *f, int t, const char *which, size_t n, float 
     return rp_optimizer_check_moments(*dst, n, which[0] == 'v', what);
 }
 
-/* Reads "training" and the optimizer tensors into staged buffers. */
-static int stage_training(rp_st_file *f, const reptile_meta *meta, int *iteration,
-                          rp_optimizer_state *staged)
+/* Reads "training" and the optimizer tensors of meta_batch slots into
+ * staged buffers, for models of np parameters and optimizers like `kind`. */
+static int stage_training(rp_st_file *f, size_t np, int meta_batch, const reptile_optimizer *kind,
+                          int *iteration, rp_optimizer_state *staged)
 {
     const char *what = rp_st_what(f);
     const char *text = rp_st_meta(f, "training");
@@ -226,12 +228,11 @@ static int stage_training(rp_st_file *f, const reptile_meta *meta, int *iteratio
                                 &slots) != 0 || !json_is_array(slots) || it < 0 || it > INT_MAX)
         rc = rp_error(REPTILE_EFORMAT, "%s: malformed training state (needs iteration and "
                       "slots)", what);
-    else if (json_array_size(slots) != (size_t)meta->opts.meta_batch)
+    else if (json_array_size(slots) != (size_t)meta_batch)
         rc = rp_error(REPTILE_EFORMAT, "%s: %zu optimizer slots for meta_batch %d", what,
-                      json_array_size(slots), meta->opts.meta_batch);
-    const size_t np = meta->n_params;
-    const reptile_optimizer *opt = meta->slots[0].opt; /* every slot's is the same kind */
-    for (int t = 0; rc == 0 && t < meta->opts.meta_batch; ++t) {
+                      json_array_size(slots), meta_batch);
+    const reptile_optimizer *opt = kind; /* every slot's is the same kind */
+    for (int t = 0; rc == 0 && t < meta_batch; ++t) {
         json_int_t n = -1, steps = -1;
         char slot[600];
         snprintf(slot, sizeof slot, "%s: training state slots[%d]", what, t);
@@ -279,7 +280,8 @@ int reptile_meta_resume(reptile_meta *meta, const char *path)
             rc = compare_options(&saved, &meta->opts, path);
     }
     if (rc == 0)
-        rc = stage_training(f, meta, &iteration, staged);
+        rc = stage_training(f, meta->n_params, meta->opts.meta_batch, meta->slots[0].opt,
+                            &iteration, staged);
     if (rc == 0)
         rc = rp_st_check_all_used(f);
     /* Everything is read and checked: commit (cannot fail from here). */
@@ -335,5 +337,74 @@ int reptile_meta_load_options(reptile_meta_options *opts, unsigned int version, 
         o.allreduce_user = NULL;
         rp_meta_options_export(opts, version, &o);
     }
+    return rc;
+}
+
+/* ---- learners (reptile/adapt.h) ------------------------------------------------ */
+
+/* Reads options and, with a carried optimizer state, slot 0's state (what
+ * evaluation starts from) from a training state. */
+static int read_learner_parts(rp_st_file *f, const reptile_model *model, reptile_meta_options *o,
+                              rp_optimizer_state *slot0)
+{
+    int rc = parse_options(f, o);
+    if (rc || o->optimizer_state != REPTILE_STATE_CARRY)
+        return rc;
+    reptile_optimizer *kind = NULL;
+    rc = o->optimizer == REPTILE_OPTIMIZER_ADAM
+             ? reptile_optimizer_new_adam(&kind, o->lr, o->beta1, o->beta2, o->adam_eps)
+             : reptile_optimizer_new_sgd(&kind, o->lr, o->momentum);
+    rp_optimizer_state *staged = rc ? NULL : calloc((size_t)o->meta_batch, sizeof *staged);
+    if (rc == 0 && !staged)
+        rc = rp_error(REPTILE_ENOMEM, "%s: out of memory", rp_st_what(f));
+    int iteration;
+    if (rc == 0)
+        rc = stage_training(f, reptile_model_num_params(model), o->meta_batch, kind, &iteration,
+                            staged);
+    if (rc == 0) {
+        *slot0 = staged[0];
+        staged[0].m = staged[0].v = NULL;
+    }
+    for (int t = 0; staged && t < o->meta_batch; ++t)
+        rp_optimizer_state_free(&staged[t]);
+    free(staged);
+    reptile_optimizer_free(kind);
+    return rc;
+}
+
+int reptile_learner_load(reptile_learner **out, const char *path)
+{
+    if (!out || !path) {
+        if (out)
+            *out = NULL;
+        return rp_error(REPTILE_EINVAL, "reptile_learner_load: NULL out or path");
+    }
+    *out = NULL;
+    rp_st_file *f = NULL;
+    reptile_model *model = NULL;
+    reptile_meta_options o;
+    rp_optimizer_state slot0 = {0, 0, NULL, NULL};
+    reptile_meta_options_init(&o, REPTILE_META_OPTIONS_VERSION);
+    int rc = rp_st_read_file(&f, path);
+    if (rc == 0)
+        rc = rp_ckpt_check(f, NULL);
+    if (rc == 0)
+        rc = rp_ckpt_read_model(&model, f);
+    const char *kind = rc ? NULL : rp_st_meta(f, "kind");
+    if (rc == 0 && kind && strcmp(kind, RP_CKPT_KIND_META) == 0)
+        rc = read_learner_parts(f, model, &o, &slot0);
+    if (rc == 0) {
+        o.world_size = 1; /* adaptation is one process's */
+        o.rank = 0;
+        o.threads = 1;
+        rc = reptile_learner_new(out, model, &o);
+    }
+    if (rc == 0 && (rc = rp_learner_adopt_state(*out, &slot0)) != 0) {
+        reptile_learner_free(*out);
+        *out = NULL;
+    }
+    rp_optimizer_state_free(&slot0);
+    reptile_model_free(model);
+    rp_st_free(f);
     return rc;
 }

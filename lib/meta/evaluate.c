@@ -18,36 +18,6 @@ static int argmax(const float *v, int n, int stride)
     return best;
 }
 
-/* Class probabilities of the queries, as the BatchNorm mode and the
- * evaluation mode say, into slot->probs (one row per query). */
-static int classify_queries(reptile_meta *meta, rp_slot *slot, const reptile_dataset *ds,
-                            const rp_episode *ep)
-{
-    const int bn = meta->opts.bn_mode;
-    const int outputs = reptile_model_num_outputs(slot->model);
-    const size_t img = meta->image_floats;
-    if (bn != REPTILE_BN_BATCH || meta->opts.eval_mode == REPTILE_EVAL_TRANSDUCTIVE) {
-        /* Per-image results do not depend on the batch (moving statistics),
-         * or the paper's transductive setting: all queries in one batch. */
-        rp_dataset_gather(ds, ep->query_image, ep->n_query, slot->x);
-        return reptile_model_predict(slot->model, slot->x, ep->n_query, bn, slot->probs);
-    }
-    /* Non-transductive: each query with the whole support set, so the
-     * BatchNorm statistics come from support + 1 image. */
-    const int n = ep->n_support + 1;
-    rp_dataset_gather(ds, ep->support_image, ep->n_support, slot->x);
-    float *row = slot->probs + (size_t)ep->n_query * outputs; /* scratch past the query rows */
-    for (int q = 0; q < ep->n_query; ++q) {
-        rp_dataset_gather(ds, &ep->query_image[q], 1, slot->x + (size_t)ep->n_support * img);
-        int rc = reptile_model_predict(slot->model, slot->x, n, bn, row);
-        if (rc)
-            return rc;
-        memcpy(slot->probs + (size_t)q * outputs, row + (size_t)ep->n_support * outputs,
-               (size_t)outputs * sizeof *row);
-    }
-    return 0;
-}
-
 static int reshape_eval_episode(reptile_meta *meta, rp_slot *slot, int ways, int shots)
 {
     if (slot->eval_ep.cfg.ways == ways && slot->eval_ep.cfg.support_shots == shots)
@@ -62,56 +32,76 @@ static int reshape_eval_episode(reptile_meta *meta, rp_slot *slot, int ways, int
     return 0;
 }
 
+/* The fine-tuning settings of evaluation, from the options. */
+rp_finetune_config rp_meta_finetune_config(const reptile_meta_options *o)
+{
+    rp_finetune_config c = {o->eval_iters, o->iters_are_steps, o->eval_batch, o->bn_mode};
+    return c;
+}
+
 int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_rng *rng, int ways,
                       int shots, int keras_argmax, float *accuracy, int32_t *labels,
                       int32_t *predictions, float *images)
 {
     rp_slot *slot = &meta->slots[s];
-    int outputs = reptile_model_num_outputs(slot->model);
+    const reptile_meta_options *o = &meta->opts;
+    const int outputs = reptile_model_num_outputs(slot->model);
     int rc = reshape_eval_episode(meta, slot, ways, shots);
     if (rc == 0)
-        rc = rp_slot_reserve(meta, slot, ways * shots + ways + 1);
-    if (rc == 0)
-        rc = rp_model_reserve(slot->model, ways * shots + ways + 1, meta->opts.bn_mode);
-    if (rc == 0)
-        rc = rp_episode_sample(&slot->eval_ep, ds, rng);
+        rc = rp_episode_draw(&slot->eval_ep, ds, rng);
     if (rc)
         return rc;
+    /* The task ends its stream with the seed of its fine-tuning order, as
+     * reptile_dataset_sample_task() hands it to a caller of the public
+     * adaptation path: the two give the same probabilities. */
+    const uint64_t adapt_seed = rp_rng_u64(rng);
     const rp_episode *ep = &slot->eval_ep;
+    const int ns = ep->n_support, nq = ep->n_query;
+    rp_task_buffers *t = &slot->task;
+    rc = rp_task_buffers_reserve(t, slot->model, ns, nq, o->eval_batch);
+    int largest = ns + 1 > nq ? ns + 1 : nq; /* the batches predicted and trained */
+    if (o->eval_batch > largest)
+        largest = o->eval_batch;
+    if (rc == 0)
+        rc = rp_model_reserve(slot->model, largest, o->bn_mode);
+    if (rc)
+        return rc;
+    rp_dataset_gather(ds, ep->support_image, ns, t->support);
+    memcpy(t->support_y, ep->support_label, (size_t)ns * sizeof *t->support_y);
+    rp_dataset_gather(ds, ep->query_image, nq, t->queries);
     rp_meta_load_slot(meta, slot);
     /* Fine-tuning uses its own optimizer: fresh, or a copy of the carried
      * state of slot 0 (the same whatever slot or thread runs the task), so
      * evaluation never disturbs training. */
-    if (meta->opts.optimizer_state == REPTILE_STATE_CARRY)
-        rc = rp_optimizer_copy_state(slot->eval_opt, meta->slots[0].opt);
-    else
-        reptile_optimizer_reset(slot->eval_opt);
-    if (rc == 0 && meta->opts.eval_iters > 0)
-        rc = rp_meta_fit_episode(meta, slot, slot->eval_opt, ds, ep, meta->opts.eval_iters);
+    const rp_finetune_config cfg = rp_meta_finetune_config(o);
+    const reptile_optimizer *saved =
+        o->optimizer_state == REPTILE_STATE_CARRY ? meta->slots[0].opt : NULL;
+    rc = rp_finetune_task(slot->model, slot->eval_opt, saved, &cfg, t, ns, adapt_seed);
     if (rc == 0)
-        rc = classify_queries(meta, slot, ds, ep);
+        rc = rp_predict_queries(slot->model, o->bn_mode, o->eval_mode == REPTILE_EVAL_TRANSDUCTIVE,
+                                t->support, ns, t->queries, nq, t->probs, t->x, t->row);
     if (rc)
         return rc;
     int correct = 0;
-    const float *probs = slot->probs;
+    const float *probs = t->probs;
     if (keras_argmax) {
         /* The tutorial's tf.argmax(preds) reduces over axis 0: for each
          * class k, which query scores highest; compared with query k's label. */
-        for (int k = 0; k < ep->n_query && k < outputs; ++k)
-            correct += argmax(probs + k, ep->n_query, outputs) == ep->query_label[k];
+        for (int k = 0; k < nq && k < outputs; ++k)
+            correct += argmax(probs + k, nq, outputs) == ep->query_label[k];
     } else {
-        for (int q = 0; q < ep->n_query; ++q)
+        for (int q = 0; q < nq; ++q)
             correct += argmax(probs + (size_t)q * outputs, outputs, 1) == ep->query_label[q];
     }
-    *accuracy = (float)correct / (float)ep->n_query;
-    for (int q = 0; q < ep->n_query; ++q) {
+    *accuracy = (float)correct / (float)nq;
+    for (int q = 0; q < nq; ++q) {
         if (labels)
             labels[q] = ep->query_label[q];
         if (predictions)
             predictions[q] = argmax(probs + (size_t)q * outputs, outputs, 1);
     }
     if (images)
-        rp_dataset_gather(ds, ep->query_image, ep->n_query, images);
+        memcpy(images, t->queries, (size_t)nq * meta->image_floats * sizeof *images);
     return 0;
 }
 

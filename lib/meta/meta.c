@@ -28,6 +28,7 @@ static void free_slot(rp_slot *s)
     reptile_optimizer_free(s->eval_opt);
     rp_episode_free(&s->train_ep);
     rp_episode_free(&s->eval_ep);
+    rp_task_buffers_free(&s->task);
     free(s->x);
     free(s->y);
     free(s->probs);

@@ -6,14 +6,10 @@
 #include "core/pool.h"
 #include "core/rng.h"
 #include "data/sampler.h"
+#include "model/finetune.h"
+#include "model/optimizer_internal.h"
 
-/* Stream domains: every random draw is keyed by (seed, index, domain). */
-enum {
-    RP_DOMAIN_TRAIN = 1,      /* training task t of iteration i: (i, TRAIN << 32 | t) */
-    RP_DOMAIN_EVAL_TRAIN = 2, /* per-iteration evaluation on the train split */
-    RP_DOMAIN_EVAL_TEST = 3,  /* per-iteration evaluation on the test split */
-    RP_DOMAIN_EVAL = 4        /* reptile_meta_evaluate[_task]: (task index, EVAL) */
-};
+/* Stream domains: core/rng.h (enum rp_stream_domain). */
 
 /* One worker context: a model copy, its optimizer, episode and buffers. */
 typedef struct rp_slot {
@@ -21,7 +17,8 @@ typedef struct rp_slot {
     reptile_optimizer *opt;       /* inner loop of this task slot (state carried per slot) */
     reptile_optimizer *eval_opt;  /* fine-tuning: starts from slot 0's state or fresh */
     rp_episode train_ep;
-    rp_episode eval_ep;
+    rp_episode eval_ep;           /* an evaluation task's draw (its order is rp_finetune's) */
+    rp_task_buffers task;         /* the evaluation task's images, scratch and probabilities */
     float *x;          /* gathered images */
     int32_t *y;        /* their labels */
     int32_t *idx;      /* their global image indices */
@@ -66,6 +63,14 @@ rp_episode_config rp_meta_eval_episode_config(const reptile_meta_options *o, int
 /* REPTILE_ESHAPE (naming `what`) unless ds's images have the model's input
  * shape: every entry point taking a data set checks before gathering. */
 int rp_meta_check_images(const reptile_meta *meta, const reptile_dataset *ds, const char *what);
+
+/* The learner's starting optimizer state, taken from `state` (its buffers
+ * move; nothing happens unless the options carry the state). */
+struct reptile_learner;
+int rp_learner_adopt_state(struct reptile_learner *l, rp_optimizer_state *state);
+
+/* Evaluation's fine-tuning settings (eval_iters, eval_batch, ...). */
+rp_finetune_config rp_meta_finetune_config(const reptile_meta_options *o);
 
 /* Evaluation task on slot `s` from the current meta-weights: fine-tune,
  * classify the queries (per image, or keras_argmax: the tutorial's argmax

@@ -82,3 +82,41 @@ int reptile_model_new_omniglot(reptile_model **out, int classes, uint64_t seed)
     *out = m;
     return 0;
 }
+
+int reptile_model_with_outputs(reptile_model **out, const reptile_model *src, int outputs,
+                               uint64_t seed)
+{
+    if (!out)
+        return rp_error(REPTILE_EINVAL, "reptile_model_with_outputs: out is NULL");
+    *out = NULL;
+    if (!src || outputs < 1 || outputs > (1 << 20))
+        return rp_error(REPTILE_EINVAL,
+                        "reptile_model_with_outputs: need a model and outputs in 1..%d, got %d",
+                        1 << 20, outputs);
+    int rc = rp_model_finalise((reptile_model *)src);
+    if (rc)
+        return rc;
+    reptile_model *m = rp_model_alloc_like(src);
+    if (!m)
+        return rp_error(REPTILE_ENOMEM, "reptile_model_with_outputs: out of memory");
+    /* The last layer is dense (finalise checked) and its parameters come last. */
+    const int last = m->n_layers - 1;
+    rp_layer *d = &m->layers[last];
+    d->out_c = outputs;
+    d->param_count = (size_t)d->in_c * outputs + (size_t)outputs;
+    m->n_params = d->param_offset + d->param_count;
+    if ((rc = rp_model_finalise(m)) != 0) {
+        reptile_model_free(m);
+        return rc;
+    }
+    memcpy(m->params, src->params, d->param_offset * sizeof *m->params);
+    memcpy(m->state, src->state, src->n_state * sizeof *m->state);
+    /* The new layer as reptile_model_init() would draw it: Glorot kernel, zero bias. */
+    rp_rng rng;
+    rp_rng_init(&rng, seed, 0x696e6974u /* "init" */, (uint64_t)last);
+    float *p = m->params + d->param_offset;
+    glorot_uniform(&rng, p, (size_t)d->in_c * outputs, d->in_c, outputs);
+    memset(p + (size_t)d->in_c * outputs, 0, (size_t)outputs * sizeof *p);
+    *out = m;
+    return 0;
+}

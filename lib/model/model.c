@@ -349,17 +349,37 @@ int reptile_model_copy(reptile_model *dst, const reptile_model *src)
     return 0;
 }
 
-int rp_model_clone(reptile_model **out, const reptile_model *src)
+int reptile_model_clone(reptile_model **out, const reptile_model *src)
 {
+    if (!out)
+        return rp_error(REPTILE_EINVAL, "reptile_model_clone: out is NULL");
     *out = NULL;
+    if (!src || src->n_layers == 0)
+        return rp_error(REPTILE_EINVAL, "reptile_model_clone: %s",
+                        src ? "the model has no layers" : "model is NULL");
+    int rc = rp_model_finalise((reptile_model *)src);
+    return rc ? rc : rp_model_clone(out, src);
+}
+
+reptile_model *rp_model_alloc_like(const reptile_model *src)
+{
     reptile_model *m = malloc(sizeof *m);
     if (!m)
-        return rp_error(REPTILE_ENOMEM, "out of memory cloning a model");
+        return NULL;
     memcpy(m, src, sizeof *m);
     m->finalised = 0;
     m->params = m->state = m->grad = NULL;
     memset(m->shards, 0, sizeof m->shards);
     m->pool = NULL;
+    return m;
+}
+
+int rp_model_clone(reptile_model **out, const reptile_model *src)
+{
+    *out = NULL;
+    reptile_model *m = rp_model_alloc_like(src);
+    if (!m)
+        return rp_error(REPTILE_ENOMEM, "out of memory cloning a model");
     int rc = rp_model_finalise(m);
     if (rc == 0)
         rc = reptile_model_copy(m, src);

@@ -111,5 +111,8 @@ int rp_model_same_architecture(const reptile_model *a, const reptile_model *b);
 
 /* New model with the same architecture, parameters and state (no pool). */
 int rp_model_clone(reptile_model **out, const reptile_model *src);
+/* A copy of src's layers, loss and shapes with no buffers (not finalised);
+ * NULL when out of memory. */
+reptile_model *rp_model_alloc_like(const reptile_model *src);
 
 #endif

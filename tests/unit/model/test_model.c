@@ -320,6 +320,41 @@ START_TEST(new_model_loss_is_the_mean)
 }
 END_TEST
 
+/* A model with another output count keeps every other layer's weights and
+ * draws the new last layer as reptile_model_init() would: a 5-output model
+ * resized to 20 equals a 20-output model initialised with the same seed,
+ * except where it was trained. Clones copy everything. */
+START_TEST(with_outputs_and_clone)
+{
+    reptile_model *five = NULL, *twenty = NULL, *resized = NULL, *copy = NULL;
+    ck_assert_int_eq(reptile_model_new_omniglot(&five, 5, 11), 0);
+    ck_assert_int_eq(reptile_model_new_omniglot(&twenty, 20, 11), 0);
+    ck_assert_int_eq(reptile_model_with_outputs(&resized, five, 20, 11), 0);
+    ck_assert_int_eq(reptile_model_num_outputs(resized), 20);
+    ck_assert_uint_eq(reptile_model_num_params(resized), reptile_model_num_params(twenty));
+    ck_assert_mem_eq(reptile_model_params(resized), reptile_model_params(twenty),
+                     reptile_model_num_params(twenty) * sizeof(float));
+    float x[2 * 784], p[2 * 20];
+    random_images(x, 2 * 784, 4);
+    ck_assert_int_eq(reptile_model_predict(resized, x, 2, REPTILE_BN_BATCH, p), 0);
+    ck_assert_int_eq(reptile_model_clone(&copy, resized), 0);
+    ck_assert_mem_eq(reptile_model_params(copy), reptile_model_params(resized),
+                     reptile_model_num_params(resized) * sizeof(float));
+    reptile_model *bad = five;
+    ck_assert_int_eq(reptile_model_with_outputs(&bad, five, 0, 1), REPTILE_EINVAL);
+    ck_assert_ptr_null(bad);
+    ck_assert_int_eq(reptile_model_clone(&bad, NULL), REPTILE_EINVAL);
+    reptile_model *empty = NULL;
+    ck_assert_int_eq(reptile_model_new(&empty, 4, 4, 1), 0);
+    ck_assert_int_eq(reptile_model_clone(&bad, empty), REPTILE_EINVAL);
+    reptile_model_free(empty);
+    reptile_model_free(copy);
+    reptile_model_free(resized);
+    reptile_model_free(twenty);
+    reptile_model_free(five);
+}
+END_TEST
+
 START_TEST(adam_first_step_is_lr_times_sign)
 {
     /* Bias-corrected Adam's first step is lr * g / (|g| + eps') ~ lr * sign(g). */
@@ -440,6 +475,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, sharded_gradient_equals_sum_of_single_images);
     tcase_add_test(tc, sgd_step_moves_by_lr_times_gradient_and_mean_divides);
     tcase_add_test(tc, new_model_loss_is_the_mean);
+    tcase_add_test(tc, with_outputs_and_clone);
     tcase_add_test(tc, adam_first_step_is_lr_times_sign);
     tcase_add_test(tc, batch_statistics_step_updates_moving_averages);
     tcase_add_test(tc, divergence_keeps_the_last_good_weights);
