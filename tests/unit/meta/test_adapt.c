@@ -158,6 +158,38 @@ START_TEST(adapt_equals_evaluation)
 }
 END_TEST
 
+/* A model file (kind "model", the 0.1 format: weights only) loads as a
+ * learner with the documented defaults: reptile_meta_options_init()'s
+ * settings, no saved optimizer state; it adapts and predicts. */
+START_TEST(model_file_loads_with_default_settings)
+{
+    trained t = train("keras-tutorial", 1);
+    char path[] = "/tmp/reptile-adapt-model-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(reptile_model_save(t.model, path), 0);
+    reptile_learner *l = NULL;
+    ck_assert_msg(reptile_learner_load(&l, path) == 0, "%s", reptile_error_last());
+    reptile_meta_options d;
+    ck_assert_int_eq(reptile_meta_options_init(&d, REPTILE_META_OPTIONS_VERSION), 0);
+    const reptile_meta_options *o = reptile_learner_options(l);
+    ck_assert_int_eq(o->eval_iters, d.eval_iters);
+    ck_assert_int_eq(o->eval_batch, d.eval_batch);
+    ck_assert_int_eq(o->optimizer, d.optimizer);
+    ck_assert_int_eq(o->bn_mode, d.bn_mode);
+    ck_assert_int_eq(reptile_learner_has_saved_state(l), 0);
+    ck_assert_mem_eq(reptile_model_params(reptile_learner_model(l)), reptile_model_params(t.model),
+                     reptile_model_num_params(t.model) * sizeof(float));
+    float probs[5 * 5];
+    int32_t labels[5];
+    adapt_task(l, t.ds, o, 0, probs, labels);
+    reptile_learner_free(l);
+    unlink(path);
+    trained_free(&t);
+}
+END_TEST
+
 typedef struct worker {
     const reptile_learner *l;
     const trained *t;
@@ -257,6 +289,7 @@ static Suite *adapt_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, adapt_equals_evaluation, 0, 4);
     tcase_add_test(tc, one_learner_many_threads);
+    tcase_add_test(tc, model_file_loads_with_default_settings);
     tcase_add_test(tc, bad_input_is_refused);
     suite_add_tcase(s, tc);
     return s;
