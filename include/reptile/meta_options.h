@@ -17,6 +17,15 @@ enum reptile_optimizer_state {
     REPTILE_STATE_CARRY = 1  /**< Carried across tasks (the reference implementation). */
 };
 
+/** The meta-update (reptile_meta_options::algorithm). */
+enum reptile_algorithm {
+    /** Move the weights toward the mean adapted weights (Nichol et al.). */
+    REPTILE_ALGORITHM_REPTILE = 0,
+    /** First-order MAML: move them along the mean of each task's last
+     *  inner step, as the reference implementation's --foml does. */
+    REPTILE_ALGORITHM_FOMAML = 1
+};
+
 /** How query images are classified in evaluation (BatchNorm on batch statistics). */
 enum reptile_eval_mode {
     /** Each query predicted in one batch with the whole support set: the
@@ -52,7 +61,7 @@ typedef int (*reptile_progress_fn)(const reptile_progress *progress, void *user)
 typedef int (*reptile_allreduce_fn)(float *data, size_t count, void *user);
 
 /** Version of reptile_meta_options this header describes. */
-#define REPTILE_META_OPTIONS_VERSION 1
+#define REPTILE_META_OPTIONS_VERSION 2
 
 /**
  * Meta-learning options. Initialise with reptile_meta_options_init() or
@@ -118,6 +127,15 @@ typedef struct reptile_meta_options {
     void *allreduce_user;   /**< Passed to allreduce. */
     int rank;               /**< This worker's index, 0..world_size-1 (default 0). */
     int world_size;         /**< Number of workers (default 1). */
+
+    /* ---- version 2 (libreptile 0.2) ---- */
+    int algorithm;          /**< enum reptile_algorithm (default REPTILE_ALGORITHM_REPTILE). */
+    /** FOMAML only. 0 (default): the update is the last inner mini-batch's
+     *  step. N > 0 (the reference's --foml-tail N): the first N support
+     *  images of each class are held out of the inner loop, which runs
+     *  inner_iters - 1 steps or epochs on the rest, and form the final
+     *  batch whose step is the update. Needs N < train_shots. */
+    int foml_tail;
 } reptile_meta_options;
 
 /**

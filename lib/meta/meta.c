@@ -29,6 +29,10 @@ static void free_slot(rp_slot *s)
     rp_episode_free(&s->train_ep);
     rp_episode_free(&s->eval_ep);
     rp_task_buffers_free(&s->task);
+    free(s->before_last);
+    free(s->tail_x);
+    free(s->tail_y);
+    free(s->tail_idx);
     free(s->x);
     free(s->y);
     free(s->probs);
@@ -121,8 +125,22 @@ static int init_slot(reptile_meta *meta, rp_slot *s)
             images = o->ways * o->eval_shots + 1;
         rc = rp_slot_reserve(meta, s, images);
     }
-    if (rc == 0)
-        rc = rp_model_reserve(s->model, s->capacity, o->bn_mode);
+    if (rc == 0) /* a training task's support set (evaluation reserves its own) */
+        rc = rp_task_buffers_reserve(&s->task, s->model, o->ways * o->train_shots, 1,
+                                     o->inner_batch);
+    if (rc == 0 && o->algorithm == REPTILE_ALGORITHM_FOMAML) {
+        const size_t img = meta->image_floats, tail = (size_t)o->ways * o->foml_tail;
+        s->before_last = malloc((meta->n_params + meta->n_state) * sizeof *s->before_last);
+        s->tail_x = malloc((tail ? tail : 1) * img * sizeof *s->tail_x);
+        s->tail_y = malloc((tail ? tail : 1) * sizeof *s->tail_y);
+        s->tail_idx = malloc((tail ? tail : 1) * sizeof *s->tail_idx);
+        if (!s->before_last || !s->tail_x || !s->tail_y || !s->tail_idx)
+            rc = rp_error(REPTILE_ENOMEM, "meta-learner: out of memory for FOMAML's buffers");
+    }
+    if (rc == 0) {
+        int largest = s->capacity > o->ways * o->foml_tail ? s->capacity : o->ways * o->foml_tail;
+        rc = rp_model_reserve(s->model, largest, o->bn_mode);
+    }
     return rc;
 }
 
@@ -252,31 +270,3 @@ void rp_meta_load_slot(reptile_meta *meta, rp_slot *slot)
     (void)reptile_model_copy(slot->model, meta->model);
 }
 
-int rp_meta_fit_episode(reptile_meta *meta, rp_slot *slot, reptile_optimizer *opt,
-                        const reptile_dataset *ds, const rp_episode *ep, int iters)
-{
-    const int bn = meta->opts.bn_mode;
-    const int steps = meta->opts.iters_are_steps;
-    const int batches = steps ? iters : ep->n_batches;
-    for (int b = 0; b < batches; ++b) {
-        const int32_t *pos;
-        int n;
-        if (steps) {
-            /* Full batches cut across reshuffles (the reference's _mini_batches). */
-            n = ep->cfg.batch_size;
-            pos = ep->order + (size_t)b * (size_t)n;
-        } else {
-            n = rp_episode_batch_len(ep, b);
-            pos = ep->order + ep->batch_start[b];
-        }
-        for (int i = 0; i < n; ++i) {
-            slot->y[i] = ep->support_label[pos[i]];
-            slot->idx[i] = ep->support_image[pos[i]];
-        }
-        rp_dataset_gather(ds, slot->idx, n, slot->x);
-        int rc = reptile_model_train_step(slot->model, opt, slot->x, slot->y, n, bn, NULL);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}

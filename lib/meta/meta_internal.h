@@ -18,7 +18,10 @@ typedef struct rp_slot {
     reptile_optimizer *eval_opt;  /* fine-tuning: starts from slot 0's state or fresh */
     rp_episode train_ep;
     rp_episode eval_ep;           /* an evaluation task's draw (its order is rp_finetune's) */
-    rp_task_buffers task;         /* the evaluation task's images, scratch and probabilities */
+    rp_task_buffers task;         /* a task's images (training or evaluation), scratch, probabilities */
+    float *before_last;           /* FOMAML: weights before the last inner step */
+    float *tail_x;                /* FOMAML with foml_tail: the final batch */
+    int32_t *tail_y, *tail_idx;
     float *x;          /* gathered images */
     int32_t *y;        /* their labels */
     int32_t *idx;      /* their global image indices */
@@ -82,9 +85,10 @@ int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_r
 /* Copies the meta-weights (and state) into a slot's model. */
 void rp_meta_load_slot(reptile_meta *meta, rp_slot *slot);
 
-/* Runs the support batches of an episode on a slot's model. */
-int rp_meta_fit_episode(reptile_meta *meta, rp_slot *slot, reptile_optimizer *opt,
-                        const reptile_dataset *ds, const rp_episode *ep, int iters);
+/* A training task's inner loop on slot's drawn episode, continuing its
+ * stream rng; leaves in the slot's model the weights the meta-update
+ * averages (inner_loop.c). */
+int rp_meta_inner_loop(reptile_meta *meta, rp_slot *slot, const reptile_dataset *ds, rp_rng *rng);
 
 /* Ensures slot buffers hold `images` images. */
 int rp_slot_reserve(reptile_meta *meta, rp_slot *slot, int images);

@@ -17,60 +17,67 @@
 #define INF HUGE_VAL
 #define RS (RP_OPT_RESUME | RP_OPT_RANKS)
 
-/* X(field, kind, default, lo, hi, lo_open, hi_open, flags, values, unit, help)
+/* X(field, since, kind, default, lo, hi, lo_open, hi_open, flags, values, unit, help)
+ *
+ * since: the first reptile_meta_options version with the field.
  *
  * kind: INT, FLOAT, UINT64, BOOL (0 or 1) or ENUM (values names 0, 1, ...).
  * Defaults are the paper-omniglot-5way preset: the reference
  * implementation's semantics with the paper's 5-way Omniglot settings.
  * Bounds are the library's; the optimizer shares RP_MAX_LR. */
 #define RP_META_OPTIONS(X)                                                                          \
-    X(ways, INT, 5, 2, 4096, 0, 0, RS, NULL, "classes", "classes per task (N)")                     \
-    X(train_shots, INT, 10, 1, 10000, 0, 0, RS, NULL, "images per class",                           \
+    X(ways, 1, INT, 5, 2, 4096, 0, 0, RS, NULL, "classes", "classes per task (N)")                     \
+    X(train_shots, 1, INT, 10, 1, 10000, 0, 0, RS, NULL, "images per class",                           \
       "support images per class in a training task")                                               \
-    X(inner_batch, INT, 10, 1, 100000, 0, 0, RS, NULL, "images", "inner-loop batch size")           \
-    X(inner_iters, INT, 5, 1, 1 << 20, 0, 0, RS, NULL, "epochs or steps",                           \
+    X(inner_batch, 1, INT, 10, 1, 100000, 0, 0, RS, NULL, "images", "inner-loop batch size")           \
+    X(inner_iters, 1, INT, 5, 1, 1 << 20, 0, 0, RS, NULL, "epochs or steps",                           \
       "inner-loop length: epochs over a training task, or SGD steps with iters_are_steps")          \
-    X(meta_batch, INT, 5, 1, 1024, 0, 0, RS, NULL, "tasks", "training tasks per meta-iteration")    \
-    X(meta_iters, INT, 100000, 1, 100000000, 0, 0, RS, NULL, "iterations",                          \
+    X(meta_batch, 1, INT, 5, 1, 1024, 0, 0, RS, NULL, "tasks", "training tasks per meta-iteration")    \
+    X(meta_iters, 1, INT, 100000, 1, 100000000, 0, 0, RS, NULL, "iterations",                          \
       "length of the meta-step schedule")                                                           \
-    X(meta_step, FLOAT, 1.0f, 0, 1, 0, 0, RS, NULL, NULL, "meta step at iteration 0")               \
-    X(meta_step_final, FLOAT, 0.0f, 0, 1, 0, 0, RS, NULL, NULL,                                     \
+    X(meta_step, 1, FLOAT, 1.0f, 0, 1, 0, 0, RS, NULL, NULL, "meta step at iteration 0")               \
+    X(meta_step_final, 1, FLOAT, 0.0f, 0, 1, 0, 0, RS, NULL, NULL,                                     \
       "meta step reached at meta_iters (annealed linearly)")                                        \
-    X(optimizer, ENUM, REPTILE_OPTIMIZER_ADAM, 0, 1, 0, 0, RS, "sgd,adam", NULL,                    \
+    X(optimizer, 1, ENUM, REPTILE_OPTIMIZER_ADAM, 0, 1, 0, 0, RS, "sgd,adam", NULL,                    \
       "inner-loop optimizer")                                                                       \
-    X(lr, FLOAT, 1e-3f, 0, RP_MAX_LR, 1, 1, RS, NULL, NULL, "inner learning rate")                  \
-    X(momentum, FLOAT, 0.0f, 0, 1, 0, 1, RS, NULL, NULL, "SGD momentum (0 = plain SGD)")            \
-    X(beta1, FLOAT, 0.0f, 0, 1, 0, 1, RS, NULL, NULL, "Adam first-moment decay (0 in the paper)")   \
-    X(beta2, FLOAT, 0.999f, 0, 1, 0, 1, RS, NULL, NULL, "Adam second-moment decay")                 \
-    X(adam_eps, FLOAT, 1e-8f, 0, INF, 1, 1, RS, NULL, NULL, "Adam epsilon")                         \
-    X(optimizer_state, ENUM, REPTILE_STATE_CARRY, 0, 1, 0, 0, RS, "reset,carry", NULL,              \
+    X(lr, 1, FLOAT, 1e-3f, 0, RP_MAX_LR, 1, 1, RS, NULL, NULL, "inner learning rate")                  \
+    X(momentum, 1, FLOAT, 0.0f, 0, 1, 0, 1, RS, NULL, NULL, "SGD momentum (0 = plain SGD)")            \
+    X(beta1, 1, FLOAT, 0.0f, 0, 1, 0, 1, RS, NULL, NULL, "Adam first-moment decay (0 in the paper)")   \
+    X(beta2, 1, FLOAT, 0.999f, 0, 1, 0, 1, RS, NULL, NULL, "Adam second-moment decay")                 \
+    X(adam_eps, 1, FLOAT, 1e-8f, 0, INF, 1, 1, RS, NULL, NULL, "Adam epsilon")                         \
+    X(optimizer_state, 1, ENUM, REPTILE_STATE_CARRY, 0, 1, 0, 0, RS, "reset,carry", NULL,              \
       "inner optimizer state between tasks: fresh, or carried (the reference)")                     \
-    X(reduction, ENUM, REPTILE_REDUCTION_MEAN, 0, 1, 0, 0, RS, "sum,mean", NULL,                    \
+    X(reduction, 1, ENUM, REPTILE_REDUCTION_MEAN, 0, 1, 0, 0, RS, "sum,mean", NULL,                    \
       "loss over a batch: sum (the tutorial's code) or mean")                                       \
-    X(keras_clip, BOOL, 0, 0, 1, 0, 0, RS, NULL, NULL,                                              \
+    X(keras_clip, 1, BOOL, 0, 0, 1, 0, 0, RS, NULL, NULL,                                              \
       "clip probabilities to [1e-7, 1 - 1e-7] in the loss, as Keras does")                          \
-    X(bn_mode, ENUM, REPTILE_BN_BATCH, 0, 2, 0, 0, RS, "batch,moving,frozen", NULL,                 \
+    X(bn_mode, 1, ENUM, REPTILE_BN_BATCH, 0, 2, 0, 0, RS, "batch,moving,frozen", NULL,                 \
       "BatchNorm statistics in inner steps and evaluation (frozen = moving, never updated)")       \
-    X(with_replacement, BOOL, 0, 0, 1, 0, 0, RS, NULL, NULL,                                        \
+    X(with_replacement, 1, BOOL, 0, 0, 1, 0, 0, RS, NULL, NULL,                                        \
       "sample classes and images with replacement (the tutorial's random.choices)")                 \
-    X(eval_shots, INT, 5, 1, 10000, 0, 0, RS, NULL, "images per class",                             \
+    X(eval_shots, 1, INT, 5, 1, 10000, 0, 0, RS, NULL, "images per class",                             \
       "support images per class in an evaluation task")                                             \
-    X(eval_batch, INT, 5, 1, 100000, 0, 0, RS, NULL, "images", "fine-tuning batch size")            \
-    X(eval_iters, INT, 50, 0, 1 << 20, 0, 0, RS, NULL, "epochs or steps",                           \
+    X(eval_batch, 1, INT, 5, 1, 100000, 0, 0, RS, NULL, "images", "fine-tuning batch size")            \
+    X(eval_iters, 1, INT, 50, 0, 1 << 20, 0, 0, RS, NULL, "epochs or steps",                           \
       "fine-tuning length: epochs over the support set, or SGD steps with iters_are_steps")         \
-    X(iters_are_steps, BOOL, 1, 0, 1, 0, 0, RS, NULL, NULL,                                         \
+    X(iters_are_steps, 1, BOOL, 1, 0, 1, 0, 0, RS, NULL, NULL,                                         \
       "inner_iters and eval_iters count SGD steps of full batches (the reference), not epochs")     \
-    X(eval_mode, ENUM, REPTILE_EVAL_NON_TRANSDUCTIVE, 0, 1, 0, 0, RS,                               \
+    X(eval_mode, 1, ENUM, REPTILE_EVAL_NON_TRANSDUCTIVE, 0, 1, 0, 0, RS,                               \
       "non-transductive,transductive", NULL,                                                        \
       "classify each query with the support set, or all queries in one batch")                      \
-    X(keras_argmax, BOOL, 0, 0, 1, 0, 0, RS, NULL, NULL,                                            \
+    X(keras_argmax, 1, BOOL, 0, 0, 1, 0, 0, RS, NULL, NULL,                                            \
       "score training-time evaluations as the tutorial's code does (argmax over the query axis)")   \
-    X(eval_interval, INT, 0, 0, 100000000, 0, 0, RP_OPT_RESUME, NULL, "iterations",                 \
+    X(eval_interval, 1, INT, 0, 0, 100000000, 0, 0, RP_OPT_RESUME, NULL, "iterations",                 \
       "reptile_meta_train(): evaluate one train and one test task every N iterations (0 = never)") \
-    X(seed, UINT64, 1, 0, 0, 0, 0, RS, NULL, NULL, "seed of every random stream")                   \
-    X(threads, INT, 1, 1, 256, 0, 0, 0, NULL, NULL, "worker threads (results do not depend on it)") \
-    X(rank, INT, 0, 0, 65535, 0, 0, RP_OPT_RESUME, NULL, NULL, "this worker's index")               \
-    X(world_size, INT, 1, 1, 65536, 0, 0, RS, NULL, NULL, "number of data-parallel workers")
+    X(seed, 1, UINT64, 1, 0, 0, 0, 0, RS, NULL, NULL, "seed of every random stream")                   \
+    X(threads, 1, INT, 1, 1, 256, 0, 0, 0, NULL, NULL, "worker threads (results do not depend on it)") \
+    X(rank, 1, INT, 0, 0, 65535, 0, 0, RP_OPT_RESUME, NULL, NULL, "this worker's index")               \
+    X(world_size, 1, INT, 1, 1, 65536, 0, 0, RS, NULL, NULL, "number of data-parallel workers")  \
+    X(algorithm, 2, ENUM, REPTILE_ALGORITHM_REPTILE, 0, 1, 0, 0, RS, "reptile,fomaml", NULL,        \
+      "meta-update: toward the adapted weights (Reptile) or the last inner step (first-order MAML)") \
+    X(foml_tail, 2, INT, 0, 0, 10000, 0, 0, RS, NULL, "images per class",                          \
+      "FOMAML: 0 = the last inner batch gives the update; N = a final batch of N images per class "  \
+      "held out of the inner loop (--foml-tail)")
 
 #define C_TYPE_INT int
 #define C_TYPE_FLOAT float
@@ -84,12 +91,12 @@
 #define STORE_ENUM RP_OPT_INT
 
 /* A compile-time check that each declared kind is stored as the field's type. */
-#define CHECK_TYPE(f, kind, ...)                                                                    \
+#define CHECK_TYPE(f, since, kind, ...)                                                                    \
     _Static_assert(sizeof(((reptile_meta_options *)0)->f) == sizeof(C_TYPE_##kind), #f " type");
 RP_META_OPTIONS(CHECK_TYPE)
 
-#define SPEC(f, kind, def, lo, hi, lo_open, hi_open, flags, values, unit, help)                     \
-    {{#f, REPTILE_OPTION_##kind, lo, hi, lo_open, hi_open, flags, values, unit, help, 1},          \
+#define SPEC(f, since, kind, def, lo, hi, lo_open, hi_open, flags, values, unit, help)              \
+    {{#f, REPTILE_OPTION_##kind, lo, hi, lo_open, hi_open, flags, values, unit, help, since},      \
      offsetof(reptile_meta_options, f), sizeof(C_TYPE_##kind), STORE_##kind},
 const rp_option_spec rp_meta_option_specs[] = {RP_META_OPTIONS(SPEC)};
 const size_t rp_meta_option_count = sizeof rp_meta_option_specs / sizeof rp_meta_option_specs[0];
@@ -103,15 +110,16 @@ const rp_option_spec rp_meta_non_options[] = {
 };
 const size_t rp_meta_non_option_count = sizeof rp_meta_non_options / sizeof rp_meta_non_options[0];
 
-/* Version 1's fields end with world_size; a later version appends fields
- * and its end here. */
-static const size_t version_size[] = {0, RP_FIELDS_END(reptile_meta_options, world_size)};
+/* Each version's fields end: version 1 with world_size, version 2 with
+ * foml_tail; a later version appends fields and its end here. */
+static const size_t version_size[] = {0, RP_FIELDS_END(reptile_meta_options, world_size),
+                                      RP_FIELDS_END(reptile_meta_options, foml_tail)};
 _Static_assert(sizeof version_size / sizeof version_size[0] == REPTILE_META_OPTIONS_VERSION + 1,
                "give every reptile_meta_options version its size");
 const rp_struct_versions rp_meta_options_versions = {"options", version_size,
                                                      REPTILE_META_OPTIONS_VERSION};
 
-#define SET_DEFAULT(f, kind, def, ...) o->f = (def);
+#define SET_DEFAULT(f, since, kind, def, ...) o->f = (def);
 void rp_meta_options_set_defaults(reptile_meta_options *o)
 {
     memset(o, 0, sizeof *o);

@@ -142,6 +142,14 @@ int reptile_meta_options_validate(const reptile_meta_options *opts)
     if (o->rank >= o->world_size)
         return rp_error(REPTILE_EINVAL, "rank must be in 0..world_size-1 (%d), got %d",
                         o->world_size - 1, o->rank);
+    if (o->foml_tail > 0 && o->algorithm != REPTILE_ALGORITHM_FOMAML)
+        return rp_error(REPTILE_EINVAL, "foml_tail is %d but algorithm is reptile (the tail is "
+                                        "FOMAML's)", o->foml_tail);
+    if (o->foml_tail >= o->train_shots)
+        return rp_error(REPTILE_EINVAL,
+                        "foml_tail must be below train_shots (%d): the inner loop needs images, "
+                        "got %d",
+                        o->train_shots, o->foml_tail);
     if (o->world_size > 1 && !o->allreduce)
         return rp_error(REPTILE_EINVAL, "world_size is %d but no allreduce function is set",
                         o->world_size);

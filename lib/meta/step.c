@@ -25,12 +25,12 @@ static void train_task(reptile_meta *meta, int t, void *ctx)
     rp_rng rng;
     rp_rng_init(&rng, meta->opts.seed, (uint64_t)meta->iteration,
                 ((uint64_t)RP_DOMAIN_TRAIN << 32) | global_task(meta, t));
-    int rc = rp_episode_sample(&slot->train_ep, c->ds, &rng);
+    int rc = rp_episode_draw(&slot->train_ep, c->ds, &rng);
     if (rc == 0) {
         rp_meta_load_slot(meta, slot);
         if (meta->opts.optimizer_state == REPTILE_STATE_RESET)
             reptile_optimizer_reset(slot->opt);
-        rc = rp_meta_fit_episode(meta, slot, slot->opt, c->ds, &slot->train_ep, meta->opts.inner_iters);
+        rc = rp_meta_inner_loop(meta, slot, c->ds, &rng);
     }
     if (rc)
         rp_slot_fail(slot, rc);

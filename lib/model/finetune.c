@@ -30,9 +30,24 @@ static void gather(const float *x, const int32_t *y, size_t img, const int32_t *
     }
 }
 
+void rp_model_read_weights(const reptile_model *m, float *dst)
+{
+    memcpy(dst, m->params, m->n_params * sizeof *dst);
+    memcpy(dst + m->n_params, m->state, m->n_state * sizeof *dst);
+}
+
+/* One step on a batch; before the final one, the snapshot. */
+static int step(reptile_model *m, reptile_optimizer *opt, const float *xb, const int32_t *yb,
+                int k, int bn_mode, int last, float *before_last)
+{
+    if (last && before_last)
+        rp_model_read_weights(m, before_last);
+    return reptile_model_train_step(m, opt, xb, yb, k, bn_mode, NULL);
+}
+
 int rp_finetune(reptile_model *m, reptile_optimizer *opt, const rp_finetune_config *c,
                 const float *x, const int32_t *y, int n, rp_rng *rng, float *xb, int32_t *yb,
-                int32_t *order)
+                int32_t *order, float *before_last)
 {
     const size_t img = image_floats(m);
     int rc = 0;
@@ -47,7 +62,7 @@ int rp_finetune(reptile_model *m, reptile_optimizer *opt, const rp_finetune_conf
                 }
                 gather(x, y, img, &order[used++], 1, xb + (size_t)i * img, yb + i);
             }
-            rc = reptile_model_train_step(m, opt, xb, yb, c->batch, c->bn_mode, NULL);
+            rc = step(m, opt, xb, yb, c->batch, c->bn_mode, s == c->iters - 1, before_last);
         }
         return rc;
     }
@@ -56,7 +71,8 @@ int rp_finetune(reptile_model *m, reptile_optimizer *opt, const rp_finetune_conf
         for (int start = 0; start < n && rc == 0; start += c->batch) {
             const int k = n - start < c->batch ? n - start : c->batch;
             gather(x, y, img, order + start, k, xb, yb);
-            rc = reptile_model_train_step(m, opt, xb, yb, k, c->bn_mode, NULL);
+            rc = step(m, opt, xb, yb, k, c->bn_mode, e == c->iters - 1 && start + k == n,
+                      before_last);
         }
     }
     return rc;
@@ -137,5 +153,6 @@ int rp_finetune_task(reptile_model *m, reptile_optimizer *opt, const reptile_opt
     }
     rp_rng rng;
     rp_rng_init(&rng, adapt_seed, 0, (uint64_t)RP_DOMAIN_ADAPT << 32);
-    return rp_finetune(m, opt, c, b->support, b->support_y, ns, &rng, b->xb, b->yb, b->order);
+    return rp_finetune(m, opt, c, b->support, b->support_y, ns, &rng, b->xb, b->yb, b->order,
+                       NULL);
 }

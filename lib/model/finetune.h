@@ -40,11 +40,17 @@ int rp_finetune_task(reptile_model *m, reptile_optimizer *opt, const reptile_opt
                      const rp_finetune_config *c, rp_task_buffers *b, int ns, uint64_t adapt_seed);
 
 /* Trains m with opt on the n support images x (NHWC, labels y), in the
- * order drawn from rng. Scratch: xb (batch images), yb (batch labels),
- * order (n ints). */
+ * order drawn from rng: each epoch (or each time the images run out in
+ * step mode) a fresh shuffle of 0..n-1, the same draws the episode sampler
+ * makes for training tasks. Scratch: xb (batch images), yb (batch labels),
+ * order (n ints). before_last (may be NULL) receives the parameters then
+ * the state as they were before the final step (FOMAML's update). */
 int rp_finetune(reptile_model *m, reptile_optimizer *opt, const rp_finetune_config *c,
                 const float *x, const int32_t *y, int n, rp_rng *rng, float *xb, int32_t *yb,
-                int32_t *order);
+                int32_t *order, float *before_last);
+
+/* The parameters then the state of m, into dst (num_params + num_state floats). */
+void rp_model_read_weights(const reptile_model *m, float *dst);
 
 /* Probabilities (rows of num_outputs) of nq query images. With batch
  * statistics and transductive == 0, each query is predicted in one batch

@@ -103,7 +103,11 @@ START_TEST(public_info_is_the_table)
     for (int i = 0; i < reptile_meta_option_count(); ++i) {
         const reptile_option_info *in = reptile_meta_option_info(i);
         ck_assert_ptr_nonnull(in->help);
-        ck_assert_uint_eq(in->since, 1);
+        ck_assert_uint_le(in->since, REPTILE_META_OPTIONS_VERSION);
+        ck_assert_uint_eq(in->since, strcmp(in->name, "algorithm") == 0 ||
+                                             strcmp(in->name, "foml_tail") == 0
+                                         ? 2
+                                         : 1);
         if (strcmp(in->name, "lr") == 0)
             lr = in;
         if (strcmp(in->name, "seed") == 0)
