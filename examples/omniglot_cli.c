@@ -89,7 +89,7 @@ static int parse_options(omniglot_cli *c, int argc, char **argv)
     const ex_program prog = {
         "reptile-omniglot", about, footer,
         "the " OMNIGLOT_DEFAULT_PRESET " preset's, --threads the online CPUs", &defaults, opts,
-        sizeof opts / sizeof opts[0]};
+        sizeof opts / sizeof opts[0], NULL, NULL};
     return ex_cli_parse(&c->lib, &prog, argc, argv);
 }
 

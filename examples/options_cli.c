@@ -40,12 +40,17 @@ static int lib_index(const char *name)
     return -1;
 }
 
-int ex_cli_offered(const char *name)
+int ex_cli_offered(const ex_program *prog, const char *name)
 {
     for (size_t i = 0; i < sizeof not_offered / sizeof not_offered[0]; i++)
         if (strcmp(not_offered[i], name) == 0)
             return 0;
-    return 1;
+    if (!prog->lib_options)
+        return 1;
+    for (const char *const *p = prog->lib_options; *p; p++)
+        if (strcmp(*p, name) == 0)
+            return 1;
+    return 0;
 }
 
 const ex_opt *ex_cli_note(const ex_program *prog, const char *lib)
@@ -111,7 +116,7 @@ static int build_slots(ex_cli *cli, slots *s)
             rc = add_own(s, &cli->prog->opts[i]);
     for (int i = 0; rc == 0 && i < cli->count; i++) {
         const char *name = reptile_meta_option_info(i)->name;
-        if (!ex_cli_offered(name))
+        if (!ex_cli_offered(cli->prog, name))
             continue;
         char *d = cli->dashed[i];
         snprintf(d, sizeof cli->dashed[i], "%s", name);
@@ -120,7 +125,8 @@ static int build_slots(ex_cli *cli, slots *s)
         rc = add_slot(s, d, lib_has_arg(i), NULL, i);
     }
     for (size_t i = 0; rc == 0 && ex_cli_shared_alias(i); i++)
-        rc = add_own(s, ex_cli_shared_alias(i));
+        if (ex_cli_offered(cli->prog, ex_cli_shared_alias(i)->lib))
+            rc = add_own(s, ex_cli_shared_alias(i));
     if (rc == 0)
         rc = add_slot(s, help_opt.name, no_argument, &help_opt, -1);
     if (rc == 0)
@@ -258,10 +264,12 @@ int ex_cli_parse(ex_cli *cli, const ex_program *prog, int argc, char **argv)
     while (status == EX_CONTINUE && (opt = getopt_long(argc, argv, ":", s.longopts, NULL)) != -1)
         status = opt >= SLOT_BASE ? take(cli, &s, opt - SLOT_BASE, &scratch)
                                   : bad_option(cli, &s, opt, argv);
-    if (status == EX_CONTINUE && optind < argc) {
+    if (status == EX_CONTINUE && optind < argc && !prog->operands) {
         ex_error("unexpected argument '%s' (all settings are --options)", argv[optind]);
         status = ex_cli_usage_error(cli);
     }
+    cli->operands = argv + optind;
+    cli->n_operands = argc - optind;
     cli->prog = NULL;
     return status;
 }

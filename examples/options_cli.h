@@ -14,7 +14,9 @@
  * counts, flags), parsed by the same loop, and keeps the values given to
  * library options until it has its base settings (a preset, or a saved
  * run): ex_cli_apply() then sets them. What was given is recorded
- * (ex_cli_given()), so that a program can refuse what a saved run fixes. */
+ * (ex_cli_given()), so that a program can refuse what a saved run fixes.
+ * A program may offer only some library options (ex_program::lib_options)
+ * and take arguments after the options (ex_program::operands). */
 #ifndef EX_OPTIONS_CLI_H
 #define EX_OPTIONS_CLI_H
 
@@ -66,6 +68,12 @@ typedef struct ex_program {
     const reptile_meta_options *defaults; /* shown in --help */
     const ex_opt *opts;
     size_t n_opts;
+    /* The library options offered, NULL-terminated (the shared aliases of
+     * others are left out too); NULL: all of them. */
+    const char *const *lib_options;
+    /* The arguments taken after the options, as --help's usage line names
+     * them ("QUERY..."); NULL: none (an argument is then an error). */
+    const char *operands;
 } ex_program;
 
 /* Library options this layer can hold (the table has 33). */
@@ -80,6 +88,8 @@ typedef struct ex_cli {
     const char *given_as[EX_CLI_MAX_OPTIONS]; /* the long option used, no "--" */
     int extra[EX_CLI_MAX_OPTIONS];         /* text is an EX_NOTE's value */
     char dashed[EX_CLI_MAX_OPTIONS][48];   /* "inner-iters" */
+    char **operands;                       /* the arguments (ex_program::operands) */
+    int n_operands;
 } ex_cli;
 
 /* Parse argv against the library's options and prog's own (prog, with its
@@ -130,7 +140,8 @@ int ex_cli_online_threads(void);
 double ex_cli_max(const char *name);
 
 /* Shared by options_cli.c and options_help.c. */
-int ex_cli_offered(const char *name);                     /* 0: rank, world_size */
+int ex_cli_offered(const ex_program *prog, const char *name); /* 0: rank, world_size, and
+                                                                  those prog leaves out */
 const ex_opt *ex_cli_note(const ex_program *prog, const char *lib); /* its EX_NOTE */
 const ex_opt *ex_cli_shared_alias(size_t i);              /* --shots, then NULL */
 

@@ -154,15 +154,16 @@ void ex_cli_help(const ex_cli *cli, FILE *f)
     option_line(f, "help, --version", NULL, "this help; the version");
     char heading[512] = "";
     append(heading, sizeof heading,
-           "Meta-learning options: every field of reptile_meta_options, with the library's "
-           "bounds (defaults: %s):",
-           prog->defaults_are);
+           "Meta-learning options: %s of reptile_meta_options, with the library's bounds "
+           "(defaults: %s):",
+           prog->lib_options ? "the fields this program reads" : "every field", prog->defaults_are);
     fputc('\n', f);
     wrap(f, 0, 0, heading);
     for (int i = 0; i < cli->count; i++)
-        if (ex_cli_offered(reptile_meta_option_info(i)->name))
+        if (ex_cli_offered(prog, reptile_meta_option_info(i)->name))
             library_line(cli, f, i);
     for (size_t i = 0; ex_cli_shared_alias(i); i++)
-        own_line(f, ex_cli_shared_alias(i));
+        if (ex_cli_offered(prog, ex_cli_shared_alias(i)->lib))
+            own_line(f, ex_cli_shared_alias(i));
     fputs(prog->footer, f);
 }

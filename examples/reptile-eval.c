@@ -95,7 +95,7 @@ static int parse_options(eval_cli *c, int argc, char **argv)
         "reptile-eval", about, footer,
         "paper-omniglot-5way's, with 5 ways, 1 eval shot and no eval interval; --threads the "
         "online CPUs",
-        &defaults, opts, sizeof opts / sizeof opts[0]};
+        &defaults, opts, sizeof opts / sizeof opts[0], NULL, NULL};
     return ex_cli_parse(&c->lib, &prog, argc, argv);
 }
 

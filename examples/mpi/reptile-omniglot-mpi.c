@@ -87,7 +87,7 @@ static int parse_options(mpi_cli *c, int argc, char **argv)
                  "new one)"},
     };
     const ex_program prog = {PROG, about, footer, "the " DEFAULT_PRESET " preset's", &defaults,
-                             opts, sizeof opts / sizeof opts[0]};
+                             opts, sizeof opts / sizeof opts[0], NULL, NULL};
     return ex_cli_parse(&c->lib, &prog, argc, argv);
 }
 

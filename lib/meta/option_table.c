@@ -186,6 +186,8 @@ static void enum_list(const rp_option_spec *s, char *buf, size_t cap)
 
 void rp_option_format(const rp_option_spec *s, const reptile_meta_options *o, char *buf, size_t cap)
 {
+    if (!buf || cap == 0)
+        return;
     const char *p = (const char *)o + s->offset;
     if (s->type == RP_OPT_U64) {
         uint64_t x;
@@ -194,8 +196,9 @@ void rp_option_format(const rp_option_spec *s, const reptile_meta_options *o, ch
     } else if (s->type == RP_OPT_FLOAT) {
         /* The shortest text that reads back as the same float (9 digits always do). */
         const float x = (float)value_of(s, o);
-        for (int digits = 6; digits <= 9; ++digits) {
-            snprintf(buf, cap, "%.*g", digits, (double)x);
+        static const char *const shortest_first[] = {"%.6g", "%.7g", "%.8g", "%.9g"};
+        for (int i = 0; i < 4; ++i) {
+            snprintf(buf, cap, shortest_first[i], (double)x);
             if (strtof(buf, NULL) == x)
                 break;
         }

@@ -429,6 +429,88 @@ START_TEST(folder_dataset_rgb_and_gray)
 }
 END_TEST
 
+/* reptile_image_load() is the data sets' own path: for every file of a
+ * folder set, bitwise the floats reptile_dataset_get_image() gives, gray and
+ * RGB, at the file's size and resized, inverted or not. */
+START_TEST(image_load_matches_folder_dataset)
+{
+    char p[4200];
+    make_dir(tmpdir, "gray", NULL, NULL);
+    make_dir(tmpdir, "rgb", NULL, NULL);
+    int v0 = 0, v1 = 1, v2 = 2, v3 = 3;
+    stroke s = {7, 3};
+    snprintf(p, sizeof p, "%s/gray/a.png", tmpdir);
+    ck_assert_int_eq(tw_write_png_fn(p, 28, 28, PNG_COLOR_TYPE_GRAY, 8, 0, rgb_pattern, &v0), 0);
+    snprintf(p, sizeof p, "%s/gray/b.png", tmpdir);
+    ck_assert_int_eq(tw_write_png_fn(p, 105, 105, PNG_COLOR_TYPE_GRAY, 1, 0, stroke_pixel, &s), 0);
+    snprintf(p, sizeof p, "%s/rgb/c.png", tmpdir);
+    ck_assert_int_eq(tw_write_png_fn(p, 28, 28, PNG_COLOR_TYPE_RGB, 8, 0, rgb_pattern, &v1), 0);
+    snprintf(p, sizeof p, "%s/rgb/d.png", tmpdir);
+    ck_assert_int_eq(tw_write_png_fn(p, 37, 19, PNG_COLOR_TYPE_RGB_ALPHA, 16, 1, rgb_pattern, &v2), 0);
+    snprintf(p, sizeof p, "%s/rgb/e.png", tmpdir);
+    ck_assert_int_eq(tw_write_png_fn(p, 9, 13, PNG_COLOR_TYPE_PALETTE, 4, 0, rgb_pattern, &v3), 0);
+    const char *files[2][3] = {{"gray/a.png", "gray/b.png", NULL}, {"rgb/c.png", "rgb/d.png", "rgb/e.png"}};
+
+    /* {channels, height, width, filter, invert}: the files' own 28 x 28, then resizes. */
+    const int cases[][5] = {{1, 28, 28, REPTILE_FILTER_BILINEAR, 0}, {3, 28, 28, REPTILE_FILTER_BILINEAR, 0},
+                            {1, 20, 33, REPTILE_FILTER_AREA, 1},     {3, 16, 24, REPTILE_FILTER_BILINEAR, 0},
+                            {3, 50, 40, REPTILE_FILTER_NEAREST, 1}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
+        reptile_image_options o = REPTILE_IMAGE_OPTIONS_INIT;
+        o.channels = cases[k][0];
+        o.height = cases[k][1];
+        o.width = cases[k][2];
+        o.filter = cases[k][3];
+        o.invert = cases[k][4];
+        reptile_dataset *ds = NULL;
+        ck_assert_msg(reptile_dataset_open_folder(&ds, tmpdir, &o) == 0, "%s", reptile_error_last());
+        const size_t n = (size_t)o.height * o.width * o.channels;
+        float *from_set = malloc(n * sizeof *from_set), *loaded = malloc(n * sizeof *loaded);
+        ck_assert(from_set && loaded);
+        for (int cls = 0; cls < 2; ++cls)
+            for (int i = 0; i < reptile_dataset_class_size(ds, cls); ++i) {
+                ck_assert_ptr_nonnull(files[cls][i]);
+                snprintf(p, sizeof p, "%s/%s", tmpdir, files[cls][i]);
+                ck_assert_int_eq(reptile_dataset_get_image(ds, cls, i, from_set), 0);
+                memset(loaded, 0xff, n * sizeof *loaded);
+                ck_assert_msg(reptile_image_load(p, &o, loaded) == 0, "%s", reptile_error_last());
+                ck_assert_msg(memcmp(from_set, loaded, n * sizeof *loaded) == 0, "case %zu: %s differs",
+                              k, files[cls][i]);
+            }
+        free(from_set);
+        free(loaded);
+        reptile_dataset_free(ds);
+    }
+    /* NULL options: the defaults (28 x 28 gray), as the data sets' NULL. */
+    float def[784], got[784];
+    reptile_dataset *ds = NULL;
+    ck_assert_int_eq(reptile_dataset_open_folder(&ds, tmpdir, NULL), 0);
+    ck_assert_int_eq(reptile_dataset_get_image(ds, 1, 1, def), 0);
+    reptile_dataset_free(ds);
+    snprintf(p, sizeof p, "%s/rgb/d.png", tmpdir);
+    ck_assert_int_eq(reptile_image_load(p, NULL, got), 0);
+    ck_assert(memcmp(def, got, sizeof got) == 0);
+
+    /* Errors name the file: missing, not a PNG; bad arguments and options. */
+    snprintf(p, sizeof p, "%s/gray/missing.png", tmpdir);
+    ck_assert_int_eq(reptile_image_load(p, NULL, got), REPTILE_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), p));
+    snprintf(p, sizeof p, "%s/notes.png", tmpdir);
+    tw_write_bytes(p, "this is text, not an image", 26);
+    ck_assert_int_eq(reptile_image_load(p, NULL, got), REPTILE_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), p));
+    ck_assert_int_eq(reptile_image_load(NULL, NULL, got), REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_image_load(p, NULL, NULL), REPTILE_EINVAL);
+    snprintf(p, sizeof p, "%s/gray/a.png", tmpdir);
+    reptile_image_options bad = REPTILE_IMAGE_OPTIONS_INIT;
+    bad.height = 0;
+    ck_assert_int_eq(reptile_image_load(p, &bad, got), REPTILE_EINVAL);
+    bad = (reptile_image_options)REPTILE_IMAGE_OPTIONS_INIT;
+    bad.version = 99;
+    ck_assert_int_eq(reptile_image_load(p, &bad, got), REPTILE_EVERSION);
+}
+END_TEST
+
 START_TEST(memory_dataset)
 {
     const int n = 5, h = 2, w = 3, c = 2, hwc = h * w * c;
@@ -498,6 +580,7 @@ static Suite *dataset_suite(void)
     tcase_add_test(tc, loading_threads_are_deterministic);
     tcase_add_test(tc, omniglot_errors_name_the_file);
     tcase_add_test(tc, folder_dataset_rgb_and_gray);
+    tcase_add_test(tc, image_load_matches_folder_dataset);
     tcase_add_test(tc, memory_dataset);
     tcase_add_test(tc, null_handles);
     suite_add_tcase(s, tc);
