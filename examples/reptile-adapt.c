@@ -146,7 +146,7 @@ static int settings_differ(const reptile_meta_options *a, const reptile_meta_opt
 }
 
 /* The file's settings with the command line's: a new learner on the same
- * weights when they differ (it cannot keep a saved optimizer state). */
+ * weights when they differ (keeping a saved optimizer state if it fits). */
 static int apply_settings(session *s)
 {
     const adapt_cli *c = &s->c;
@@ -157,13 +157,14 @@ static int apply_settings(session *s)
     s->seed = ex_cli_given(&c->lib, "seed") ? opts.seed : 1;
     if (!settings_differ(&opts, reptile_learner_options(s->learner)))
         return EX_CONTINUE;
-    if (reptile_learner_has_saved_state(s->learner) && !c->quiet)
-        fprintf(stderr, "%s: note: '%s' holds the optimizer state adaptation starts from; "
-                        "with other settings adaptation starts from a fresh state\n",
-                ex_progname, c->model);
     reptile_learner *l = NULL;
-    if (reptile_learner_new(&l, reptile_learner_model(s->learner), &opts) != 0)
+    if (reptile_learner_with_options(&l, s->learner, &opts) != 0)
         return lib_fail("the adaptation settings");
+    if (reptile_learner_has_saved_state(s->learner) && !reptile_learner_has_saved_state(l) &&
+        !c->quiet)
+        fprintf(stderr, "%s: note: '%s' holds the optimizer state adaptation starts from; "
+                        "with another optimizer adaptation starts from a fresh state\n",
+                ex_progname, c->model);
     reptile_learner_free(s->learner);
     s->learner = l;
     return EX_CONTINUE;

@@ -85,6 +85,19 @@ REPTILE_API int reptile_learner_from_meta(reptile_learner **out, const reptile_m
  */
 REPTILE_API int reptile_learner_load(reptile_learner **out, const char *path);
 
+/**
+ * @brief A learner on @p learner's weights with other adaptation settings.
+ *
+ * The saved optimizer state comes along when @p opts still carry the
+ * state (optimizer_state REPTILE_STATE_CARRY) with the same optimizer
+ * (kind, and for SGD whether momentum is used): only the hyperparameters
+ * then change (for example lr, eval_iters, eval_batch). Otherwise the new
+ * learner starts adaptation fresh.
+ * @return 0, REPTILE_EINVAL, REPTILE_EVERSION, REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_learner_with_options(reptile_learner **out, const reptile_learner *learner,
+                                             const reptile_meta_options *opts);
+
 /** @brief The learner's adaptation settings. */
 REPTILE_API const reptile_meta_options *reptile_learner_options(const reptile_learner *learner);
 

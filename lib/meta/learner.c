@@ -99,6 +99,33 @@ int rp_learner_adopt_state(reptile_learner *l, rp_optimizer_state *state)
     return rc;
 }
 
+int reptile_learner_with_options(reptile_learner **out, const reptile_learner *learner,
+                                 const reptile_meta_options *opts)
+{
+    if (!learner) {
+        if (out)
+            *out = NULL;
+        return rp_error(REPTILE_EINVAL, "reptile_learner_with_options: learner is NULL");
+    }
+    int rc = learner_new(out, learner->model, opts, "reptile_learner_with_options");
+    if (rc || !learner->saved || (*out)->opts.optimizer_state != REPTILE_STATE_CARRY)
+        return rc;
+    /* The state keeps its meaning only for the same kind of moments. */
+    reptile_optimizer *probe = NULL;
+    rc = new_optimizer(&(*out)->opts, &probe);
+    const int same = rc == 0 && probe->kind == learner->saved->kind &&
+                     rp_optimizer_uses_m(probe) == rp_optimizer_uses_m(learner->saved) &&
+                     rp_optimizer_uses_v(probe) == rp_optimizer_uses_v(learner->saved);
+    reptile_optimizer_free(probe);
+    if (rc == 0 && same)
+        rc = set_saved(*out, learner->saved);
+    if (rc) {
+        reptile_learner_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 const reptile_meta_options *reptile_learner_options(const reptile_learner *l)
 {
     return l ? &l->opts : NULL;

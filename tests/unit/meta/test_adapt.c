@@ -190,6 +190,41 @@ START_TEST(model_file_loads_with_default_settings)
 }
 END_TEST
 
+/* Other hyperparameters keep the carried optimizer state; another
+ * optimizer drops it. A learner from the same settings adapts bitwise as
+ * the original. */
+START_TEST(with_options_keeps_a_state_that_fits)
+{
+    trained t = train("paper-omniglot-5way", 2);
+    reptile_learner *l = NULL, *same = NULL, *more = NULL, *sgd = NULL;
+    ck_assert_int_eq(reptile_learner_from_meta(&l, t.meta), 0);
+    reptile_meta_options o = *reptile_learner_options(l);
+    ck_assert_int_eq(reptile_learner_with_options(&same, l, &o), 0);
+    ck_assert_int_eq(reptile_learner_has_saved_state(same), 1);
+    o.eval_iters += 3;
+    ck_assert_int_eq(reptile_learner_with_options(&more, l, &o), 0);
+    ck_assert_int_eq(reptile_learner_has_saved_state(more), 1);
+    ck_assert_int_eq(reptile_learner_options(more)->eval_iters, o.eval_iters);
+    ck_assert_int_eq(reptile_meta_options_set(&o, "optimizer", "sgd"), 0);
+    ck_assert_int_eq(reptile_learner_with_options(&sgd, l, &o), 0);
+    ck_assert_int_eq(reptile_learner_has_saved_state(sgd), 0);
+    float a[25], b[25];
+    int32_t labels[5];
+    adapt_task(l, t.ds, &t.o, 1, a, labels);
+    adapt_task(same, t.ds, &t.o, 1, b, labels);
+    ck_assert_mem_eq(a, b, sizeof a);
+    o.eval_iters = -1;
+    reptile_learner *bad = l;
+    ck_assert_int_eq(reptile_learner_with_options(&bad, l, &o), REPTILE_EINVAL);
+    ck_assert_ptr_null(bad);
+    reptile_learner_free(l);
+    reptile_learner_free(same);
+    reptile_learner_free(more);
+    reptile_learner_free(sgd);
+    trained_free(&t);
+}
+END_TEST
+
 typedef struct worker {
     const reptile_learner *l;
     const trained *t;
@@ -290,6 +325,7 @@ static Suite *adapt_suite(void)
     tcase_add_loop_test(tc, adapt_equals_evaluation, 0, 4);
     tcase_add_test(tc, one_learner_many_threads);
     tcase_add_test(tc, model_file_loads_with_default_settings);
+    tcase_add_test(tc, with_options_keeps_a_state_that_fits);
     tcase_add_test(tc, bad_input_is_refused);
     suite_add_tcase(s, tc);
     return s;
