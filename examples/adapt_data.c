@@ -36,7 +36,8 @@ static int class_count_fits(const char *opt, const char *dir, int ways, int max_
     }
     if (ways > max_ways) {
         ex_error("%s '%s' has %d class folders, but the model supports at most %d classes (its "
-                 "outputs); give at most %d, or meta-train a model with more outputs",
+                 "outputs); give at most %d, or --new-output-layer, or meta-train a model with more "
+                 "outputs",
                  opt, dir, ways, max_ways, max_ways);
         return 0;
     }

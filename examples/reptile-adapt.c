@@ -24,7 +24,7 @@
 typedef struct adapt_cli {
     ex_cli lib; /* the adaptation settings given, and the queries */
     const char *model, *support, *output;
-    int transductive, csv, json, quiet;
+    int transductive, csv, json, quiet, new_output_layer;
 } adapt_cli;
 
 /* What adaptation reads (reptile/adapt.h), and the seed of its batch order. */
@@ -67,6 +67,10 @@ static int parse_options(adapt_cli *c, int argc, char **argv)
                  "each query in a batch with the support set, REPTILE_PREDICT_WITH_SUPPORT)"},
         {EX_NOTE, .lib = "seed", .help = "here: the seed of the fine-tuning's batch order "
                                          "(default: 1, whatever the model file holds)"},
+        {EX_FLAG, "new-output-layer", NULL, &c->new_output_layer,
+         .help = "when DIR has more classes than the model's outputs: give the model a new, "
+                 "untrained output layer of that many classes (reptile_model_with_outputs(); "
+                 "it costs accuracy, see docs/applications.md)"},
         {EX_FLAG, "quiet", NULL, &c->quiet, .help = "no notes on stderr"},
         {EX_SECTION, .help = "Output (default: an aligned table on stdout):"},
         {EX_FLAG, "csv", NULL, &c->csv, .help = "CSV: file,class,CLASS1,CLASS2,..."},
@@ -187,9 +191,34 @@ static int load_learner(session *s)
     return apply_settings(s);
 }
 
+/* --new-output-layer with more classes than outputs: the same learner on a
+ * model whose last layer has one output per class. */
+static int widen(session *s)
+{
+    reptile_model *wider = NULL;
+    reptile_learner *l = NULL;
+    int rc = reptile_model_with_outputs(&wider, reptile_learner_model(s->learner),
+                                        s->support.ways, s->seed);
+    if (rc == 0)
+        rc = reptile_learner_new(&l, wider, reptile_learner_options(s->learner));
+    reptile_model_free(wider);
+    if (rc)
+        return lib_fail("--new-output-layer");
+    if (!s->c.quiet)
+        fprintf(stderr, "%s: note: a new output layer of %d classes replaces the model's %d\n",
+                ex_progname, s->support.ways, s->outputs);
+    reptile_learner_free(s->learner);
+    s->learner = l;
+    s->outputs = s->support.ways;
+    return EX_CONTINUE;
+}
+
 static int load_images(session *s)
 {
-    int status = ad_support_load(&s->support, "--support", s->c.support, &s->img, s->outputs);
+    const int max_ways = s->c.new_output_layer ? 4096 : s->outputs;
+    int status = ad_support_load(&s->support, "--support", s->c.support, &s->img, max_ways);
+    if (status == EX_CONTINUE && s->support.ways > s->outputs)
+        status = widen(s);
     if (status == EX_CONTINUE)
         status = ad_queries_load(&s->queries, s->c.lib.operands, s->c.lib.n_operands, &s->img);
     return status;

@@ -70,6 +70,11 @@ cp -r "$sup"/* "$tmp/s-six/"
 cp -r "$sup/class100" "$tmp/s-six/class105"
 expect 1 "^reptile-adapt: --support '$tmp/s-six' has 6 class folders, but the model supports at most 5 classes" \
     "$prog" --model "$model" --support "$tmp/s-six" "$q"
+# ... unless the model gets a new output layer of 6 classes (a note says so).
+expect 0 "note: a new output layer of 6 classes replaces the model's 5" \
+    "$prog" --model "$model" --support "$tmp/s-six" --new-output-layer --csv "$q"
+"$prog" --model "$model" --support "$tmp/s-six" --new-output-layer --csv --quiet "$q" >"$tmp/six.csv" 2>&1
+[ "$(head -1 "$tmp/six.csv" | tr ',' '\n' | wc -l)" -eq 8 ] && ok || bad "--new-output-layer: header $(head -1 "$tmp/six.csv")"
 
 # The queries; a failure leaves no --output behind.
 expect 1 "^reptile-adapt: query: $tmp/none.png: cannot open" "$prog" --model "$model" --support "$sup" "$q" "$tmp/none.png"
