@@ -42,3 +42,17 @@ reptile_dataset *rp_test_synthetic_set(uint64_t seed, float scale)
     free(labels);
     return ds;
 }
+
+reptile_model *rp_test_small_net(int outputs, uint64_t seed)
+{
+    reptile_model *m = NULL;
+    if (reptile_model_new(&m, RP_SYN_SIDE, RP_SYN_SIDE, 1) != 0 ||
+        reptile_model_add_conv2d(m, 8, 3, 3, 2, 2, REPTILE_PADDING_SAME) != 0 ||
+        reptile_model_add_batchnorm(m, 1e-3f, 0.99f) != 0 || reptile_model_add_relu(m) != 0 ||
+        reptile_model_add_flatten(m) != 0 || reptile_model_add_dense(m, outputs) != 0 ||
+        reptile_model_init(m, seed) != 0) {
+        reptile_model_free(m);
+        return NULL;
+    }
+    return m;
+}

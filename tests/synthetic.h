@@ -13,4 +13,8 @@ enum { RP_SYN_SIDE = 8, RP_SYN_CLASSES = 40, RP_SYN_PER_CLASS = 12 };
 /* NULL on failure (the message is in reptile_error_last()). Thread-safe. */
 reptile_dataset *rp_test_synthetic_set(uint64_t seed, float scale);
 
+/* A small network for the synthetic images: conv(8) BN ReLU flatten
+ * dense(outputs), initialised from seed. NULL on failure. */
+reptile_model *rp_test_small_net(int outputs, uint64_t seed);
+
 #endif

@@ -16,14 +16,8 @@ enum { SIDE = RP_SYN_SIDE, IMG = SIDE * SIDE };
 
 static reptile_model *small_net(int outputs, uint64_t seed)
 {
-    reptile_model *m = NULL;
-    ck_assert_int_eq(reptile_model_new(&m, SIDE, SIDE, 1), 0);
-    ck_assert_int_eq(reptile_model_add_conv2d(m, 8, 3, 3, 2, 2, REPTILE_PADDING_SAME), 0);
-    ck_assert_int_eq(reptile_model_add_batchnorm(m, 1e-3f, 0.99f), 0);
-    ck_assert_int_eq(reptile_model_add_relu(m), 0);
-    ck_assert_int_eq(reptile_model_add_flatten(m), 0);
-    ck_assert_int_eq(reptile_model_add_dense(m, outputs), 0);
-    ck_assert_int_eq(reptile_model_init(m, seed), 0);
+    reptile_model *m = rp_test_small_net(outputs, seed);
+    ck_assert_msg(m != NULL, "small network: %s", reptile_error_last());
     return m;
 }
 
