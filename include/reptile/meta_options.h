@@ -198,7 +198,8 @@ enum reptile_option_type {
     REPTILE_OPTION_ENUM = 4    /**< int, 0..max, each value named in reptile_option_info::values. */
 };
 
-/** reptile_option_info::flags: a resumed run must have the saved value. */
+/** reptile_option_info::flags: a resumed run must have the saved value (the
+ *  option shapes training; threads and the evaluation settings do not). */
 #define REPTILE_OPTION_MATCH_RESUME 1u
 /** reptile_option_info::flags: every data-parallel worker must have the same value. */
 #define REPTILE_OPTION_MATCH_WORKERS 2u

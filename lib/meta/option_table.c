@@ -16,6 +16,9 @@
 
 #define INF HUGE_VAL
 #define RS (RP_OPT_RESUME | RP_OPT_RANKS)
+/* Evaluation settings never shape training, so a resumed run may change
+ * them (a saved state scored transductively keeps its optimizer state). */
+#define EV RP_OPT_RANKS
 
 /* X(field, since, kind, default, lo, hi, lo_open, hi_open, flags, values, unit, help)
  *
@@ -55,19 +58,19 @@
       "BatchNorm statistics in inner steps and evaluation (frozen = moving, never updated)")       \
     X(with_replacement, 1, BOOL, 0, 0, 1, 0, 0, RS, NULL, NULL,                                        \
       "sample classes and images with replacement (the tutorial's random.choices)")                 \
-    X(eval_shots, 1, INT, 5, 1, 10000, 0, 0, RS, NULL, "images per class",                             \
+    X(eval_shots, 1, INT, 5, 1, 10000, 0, 0, EV, NULL, "images per class",                             \
       "support images per class in an evaluation task")                                             \
-    X(eval_batch, 1, INT, 5, 1, 100000, 0, 0, RS, NULL, "images", "fine-tuning batch size")            \
-    X(eval_iters, 1, INT, 50, 0, 1 << 20, 0, 0, RS, NULL, "epochs or steps",                           \
+    X(eval_batch, 1, INT, 5, 1, 100000, 0, 0, EV, NULL, "images", "fine-tuning batch size")            \
+    X(eval_iters, 1, INT, 50, 0, 1 << 20, 0, 0, EV, NULL, "epochs or steps",                           \
       "fine-tuning length: epochs over the support set, or SGD steps with iters_are_steps")         \
     X(iters_are_steps, 1, BOOL, 1, 0, 1, 0, 0, RS, NULL, NULL,                                         \
       "inner_iters and eval_iters count SGD steps of full batches (the reference), not epochs")     \
-    X(eval_mode, 1, ENUM, REPTILE_EVAL_NON_TRANSDUCTIVE, 0, 1, 0, 0, RS,                               \
+    X(eval_mode, 1, ENUM, REPTILE_EVAL_NON_TRANSDUCTIVE, 0, 1, 0, 0, EV,                               \
       "non-transductive,transductive", NULL,                                                        \
       "classify each query with the support set, or all queries in one batch")                      \
-    X(keras_argmax, 1, BOOL, 0, 0, 1, 0, 0, RS, NULL, NULL,                                            \
+    X(keras_argmax, 1, BOOL, 0, 0, 1, 0, 0, EV, NULL, NULL,                                            \
       "score training-time evaluations as the tutorial's code does (argmax over the query axis)")   \
-    X(eval_interval, 1, INT, 0, 0, 100000000, 0, 0, RP_OPT_RESUME, NULL, "iterations",                 \
+    X(eval_interval, 1, INT, 0, 0, 100000000, 0, 0, 0, NULL, "iterations",                             \
       "reptile_meta_train(): evaluate one train and one test task every N iterations (0 = never)") \
     X(seed, 1, UINT64, 1, 0, 0, 0, 0, RS, NULL, NULL, "seed of every random stream")                   \
     X(threads, 1, INT, 1, 1, 256, 0, 0, 0, NULL, NULL, "worker threads (results do not depend on it)") \

@@ -468,6 +468,52 @@ START_TEST(saving_from_the_progress_callback)
 }
 END_TEST
 
+/* Evaluation settings never shape training: a run resumed with others
+ * (transductive, more shots, another interval) continues bit for bit, with
+ * the carried Adam state restored, and evaluates with the new settings. */
+START_TEST(resume_may_change_the_evaluation_settings)
+{
+    make_tmpdir();
+    run_cfg c = {REPTILE_OPTIMIZER_ADAM, REPTILE_STATE_CARRY, 2, REPTILE_BN_BATCH, 0.0f};
+    reptile_dataset *ds = synthetic_set(3);
+    reptile_model *probe = small_net(21, 5);
+    float *params = malloc(probe->n_params * sizeof *params);
+    float *state = malloc(probe->n_state * sizeof *state);
+    straight_run(&c, ds, params, state);
+
+    reptile_model *m = small_net(21, 5);
+    reptile_meta_options o = run_options(&c, 1);
+    reptile_meta *meta = NULL;
+    ck_assert_int_eq(reptile_meta_new(&meta, m, &o), 0);
+    ck_assert_int_eq(reptile_meta_train(meta, ds, ds, 3), 0);
+    ck_assert_int_eq(reptile_meta_save(meta, tmp_path("state")), 0);
+    reptile_meta_free(meta);
+    reptile_model_free(m);
+
+    m = small_net(5, 5);
+    o.eval_mode = REPTILE_EVAL_TRANSDUCTIVE;
+    o.eval_shots = 4;
+    o.eval_batch = 7;
+    o.eval_iters = 3;
+    o.eval_interval = 1;
+    o.keras_argmax = 1;
+    ck_assert_int_eq(reptile_meta_new(&meta, m, &o), 0);
+    ck_assert_int_eq(reptile_meta_resume(meta, tmp_path("state")), 0);
+    ck_assert_int_eq(reptile_meta_iteration(meta), 3);
+    ck_assert_int_eq(reptile_meta_train(meta, ds, ds, N_ITERS - 3), 0);
+    ck_assert_mem_eq(m->params, params, m->n_params * sizeof(float));
+    ck_assert_mem_eq(m->state, state, m->n_state * sizeof(float));
+    ck_assert_int_eq(reptile_meta_get_options(meta)->eval_shots, 4);
+    reptile_meta_free(meta);
+    reptile_model_free(m);
+    reptile_model_free(probe);
+    free(params);
+    free(state);
+    reptile_dataset_free(ds);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(resume_rejects_another_architecture_or_options_and_changes_nothing)
 {
     make_tmpdir();
@@ -910,6 +956,7 @@ static Suite *checkpoint_suite(void)
     tcase_add_test(tc, resume_is_bit_identical_adam_carried);
     tcase_add_test(tc, carried_optimizer_state_is_what_makes_resume_exact);
     tcase_add_test(tc, saving_from_the_progress_callback);
+    tcase_add_test(tc, resume_may_change_the_evaluation_settings);
     tcase_add_test(tc, resume_rejects_another_architecture_or_options_and_changes_nothing);
     tcase_add_test(tc, truncated_and_foreign_files_are_rejected);
     tcase_add_test(tc, malformed_headers_are_rejected_without_allocating);
