@@ -7,6 +7,10 @@
 
 #include <signal.h>
 
+/* A macro's value as a string literal in help texts: EX_XSTR(N) -> "N". */
+#define EX_STR(x) #x
+#define EX_XSTR(x) EX_STR(x)
+
 /* Exit codes of the example programs. */
 enum { EX_OK = 0, EX_FAILURE = 1, EX_USAGE = 2 };
 

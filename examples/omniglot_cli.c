@@ -10,8 +10,6 @@
 #include <string.h>
 
 #define DEFAULT_DATA "data/omniglot"
-#define STR(x) #x
-#define XSTR(x) STR(x)
 
 static const char about[] =
     "Usage: reptile-omniglot [OPTION]...\n"
@@ -53,8 +51,8 @@ static int parse_options(omniglot_cli *c, int argc, char **argv)
         {EX_NOTE, .lib = "meta_iters", .value = "0", .help = "load the data, report times, exit"},
         {EX_STRING, "resume", "FILE", &c->resume,
          .help = "continue the run saved in FILE to the end of its schedule, with its settings "
-                 "(no meta-learning option below can be given, except --threads and a "
-                 "--meta-iters equal to the saved schedule); an existing --csv file keeps its "
+                 "(no option that shapes training can be given: --threads, --eval-interval, the "
+                 "evaluation settings and a --meta-iters equal to the saved schedule may); an existing --csv file keeps its "
                  "rows up to the saved iteration"},
         {EX_INT, "stop-after", "K", &c->stop_after, 1, ex_cli_max("meta_iters"),
          .help = "end the run after iteration K of --meta-iters (as an interruption would: "
@@ -70,10 +68,10 @@ static int parse_options(omniglot_cli *c, int argc, char **argv)
         {EX_STRING, "csv", "FILE", &c->csv,
          .help = "learning curve: iteration,meta_step,train_acc,test_acc,elapsed_s, one row "
                  "per evaluated iteration; FILE is replaced atomically (through FILE.tmp) with "
-                 "the rows so far every " XSTR(OMNIGLOT_CHECKPOINT_EVERY) " iterations (before "
+                 "the rows so far every " EX_XSTR(OMNIGLOT_CHECKPOINT_EVERY) " iterations (before "
                  "the checkpoint) and at the end"},
         {EX_STRING, "plot", "FILE.png", &c->plot,
-         .help = "learning curve smoothed as the tutorial (Hamming, " XSTR(
+         .help = "learning curve smoothed as the tutorial (Hamming, " EX_XSTR(
              OMNIGLOT_SMOOTH_WINDOW) ")"},
         {EX_STRING, "samples", "FILE.png", &c->samples,
          .help = "5x5 grid of training characters"},
@@ -81,7 +79,7 @@ static int parse_options(omniglot_cli *c, int argc, char **argv)
          .help = "the query images of a test task after training, titled 'Label : L, "
                  "Prediction : P'"},
         {EX_STRING, "checkpoint", "FILE", &c->checkpoint,
-         .help = "save the training state there every " XSTR(OMNIGLOT_CHECKPOINT_EVERY)
+         .help = "save the training state there every " EX_XSTR(OMNIGLOT_CHECKPOINT_EVERY)
                  " iterations and at the end (atomically; a safetensors file that --resume "
                  "continues and reptile_model_load() reads); FILE must be a regular file or "
                  "a new one"},
@@ -128,33 +126,6 @@ int omniglot_parse(omniglot_cli *c, int argc, char **argv)
     return status == EX_CONTINUE ? check_outputs(c) : status;
 }
 
-/* The saved run's settings; the command line may not change them. */
-static int resumed_options(const omniglot_cli *c, reptile_meta_options *opts)
-{
-    const char *clash =
-        c->preset ? "preset" : ex_cli_given_with(&c->lib, REPTILE_OPTION_MATCH_RESUME, "meta_iters");
-    if (clash) {
-        ex_error("--%s cannot be combined with --resume: a resumed run keeps the settings saved "
-                 "in '%s'",
-                 clash, c->resume);
-        return ex_cli_usage_error(&c->lib);
-    }
-    if (reptile_meta_load_options(opts, REPTILE_META_OPTIONS_VERSION, c->resume) != 0) {
-        ex_error("--resume: %s", reptile_error_last());
-        return EX_FAILURE;
-    }
-    opts->threads = ex_cli_online_threads();
-    /* --meta-iters may restate the saved schedule (the same command line
-     * then starts and continues a run), never change it. */
-    int iters;
-    if (ex_cli_given_int(&c->lib, "meta_iters", &iters) && iters != opts->meta_iters) {
-        ex_error("--meta-iters %d differs from the %d iterations of the run saved in '%s'", iters,
-                 opts->meta_iters, c->resume);
-        return ex_cli_usage_error(&c->lib);
-    }
-    return EX_CONTINUE;
-}
-
 /* Requests the settings cannot serve. */
 static int check_requests(const omniglot_cli *c, const reptile_meta_options *opts)
 {
@@ -186,7 +157,8 @@ static int check_writable(const omniglot_cli *c)
 
 int omniglot_settle(const omniglot_cli *c, reptile_meta_options *opts, int *iterations)
 {
-    int status = c->resume ? resumed_options(c, opts) : program_defaults(c, opts);
+    int status = c->resume ? ex_cli_resumed(&c->lib, "--resume", c->resume, c->preset, opts)
+                           : program_defaults(c, opts);
     if (status == EX_CONTINUE)
         status = ex_cli_apply(&c->lib, opts);
     if (status != EX_CONTINUE)

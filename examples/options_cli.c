@@ -364,3 +364,30 @@ int ex_cli_online_threads(void)
     int n = ex_online_cpus(), max = (int)ex_cli_max("threads");
     return n < max ? n : max;
 }
+
+int ex_cli_resumed(const ex_cli *cli, const char *opt, const char *path, const char *preset,
+                   reptile_meta_options *opts)
+{
+    const char *clash =
+        preset ? "preset" : ex_cli_given_with(cli, REPTILE_OPTION_MATCH_RESUME, "meta_iters");
+    if (clash) {
+        ex_error("--%s cannot be combined with %s: a resumed run keeps the settings saved in "
+                 "'%s'",
+                 clash, opt, path);
+        return ex_cli_usage_error(cli);
+    }
+    if (reptile_meta_load_options(opts, REPTILE_META_OPTIONS_VERSION, path) != 0) {
+        ex_error("%s: %s", opt, reptile_error_last());
+        return EX_FAILURE;
+    }
+    opts->threads = ex_cli_online_threads();
+    /* --meta-iters may restate the saved schedule (the same command line
+     * then starts and continues a run), never change it. */
+    int iters;
+    if (ex_cli_given_int(cli, "meta_iters", &iters) && iters != opts->meta_iters) {
+        ex_error("--meta-iters %d differs from the %d iterations of the run saved in '%s'", iters,
+                 opts->meta_iters, path);
+        return ex_cli_usage_error(cli);
+    }
+    return EX_CONTINUE;
+}

@@ -136,6 +136,15 @@ int ex_cli_usage_error(const ex_cli *cli);
 /* The online CPUs, within the library's bounds of `threads`. */
 int ex_cli_online_threads(void);
 
+/* The settings of the run saved in `path` (`opt`: "--resume"), with
+ * --threads the online CPUs: EX_CONTINUE. A usage error when the command
+ * line gave a preset (`preset`, may be NULL) or an option that shapes
+ * training, other than a --meta-iters restating the saved schedule; a
+ * failure when the file has no settings. The caller then applies the rest
+ * (ex_cli_apply()). */
+int ex_cli_resumed(const ex_cli *cli, const char *opt, const char *path, const char *preset,
+                   reptile_meta_options *opts);
+
 /* The upper bound of library option `name` (ex: --stop-after's, meta_iters). */
 double ex_cli_max(const char *name);
 

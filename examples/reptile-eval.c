@@ -1,7 +1,8 @@
 /* reptile-eval: score Reptile on Omniglot with the paper's protocol.
  *
  * Meta-trains the tutorial's network from scratch with a paper preset, or
- * loads a saved model (--model), then evaluates --tasks test tasks (10,000
+ * loads a saved model (--model) or continues a saved run (--resume), then
+ * evaluates --tasks test tasks (10,000
  * by default) of --ways classes and --shots support images, one query per
  * class, transductive or not, and prints the mean accuracy with its 95%
  * confidence interval. See docs/examples.md. */
@@ -19,6 +20,7 @@
 #define DEFAULT_DATA "data/omniglot"
 #define DEFAULT_WAYS 5  /* whatever the preset */
 #define DEFAULT_SHOTS 1 /* whatever the preset or the saved run */
+#define DEFAULT_CHECKPOINT_EVERY 1000 /* iterations: about 30 s of paper-5way */
 
 static const char fetch_hint[] =
     "run scripts/fetch-omniglot to download it, or pass --data DIR";
@@ -27,8 +29,8 @@ static const char fetch_hint[] =
 
 typedef struct eval_cli {
     ex_cli lib; /* the library options given */
-    const char *data, *split, *preset, *manifest, *model, *save;
-    int tasks, no_rotations, quiet;
+    const char *data, *split, *preset, *manifest, *model, *save, *checkpoint, *resume;
+    int tasks, checkpoint_every, no_rotations, quiet;
 } eval_cli;
 
 static const char about[] =
@@ -69,8 +71,8 @@ static int parse_options(eval_cli *c, int argc, char **argv)
         {EX_ALIAS, "transductive", NULL, .lib = "eval_mode", .value = "transductive",
          .help = "predict all queries of a task in one batch (--eval-mode=transductive; "
                  "default: each query with the support set, non-transductive)"},
-        {EX_INT, "tasks", "M", &c->tasks, 1, EX_MAX_TASKS,
-         .help = "test tasks to score (default: 10000)"},
+        {EX_INT, "tasks", "M", &c->tasks, 0, EX_MAX_TASKS,
+         .help = "test tasks to score (default: 10000; 0: train and save only)"},
         {EX_PRESET, "preset", "NAME", &c->preset,
          .help = "training settings (default: paper-omniglot-5way, or paper-omniglot-20way "
                  "when --ways is 20)"},
@@ -89,6 +91,16 @@ static int parse_options(eval_cli *c, int argc, char **argv)
         {EX_STRING, "save", "FILE", &c->save,
          .help = "save the training state after meta-training (before scoring), for --model "
                  "(a regular file or a new one)"},
+        {EX_STRING, "checkpoint", "FILE", &c->checkpoint,
+         .help = "save the training state there every --checkpoint-every iterations, at the "
+                 "end and when interrupted (atomically), for --resume or --model"},
+        {EX_INT, "checkpoint-every", "N", &c->checkpoint_every, 1, ex_cli_max("meta_iters"),
+         .help = "iterations between --checkpoint saves (default: " EX_XSTR(
+             DEFAULT_CHECKPOINT_EVERY) ")"},
+        {EX_STRING, "resume", "FILE", &c->resume,
+         .help = "continue the run saved in FILE (--checkpoint, --save) to the end of its "
+                 "schedule, bit for bit, then score it; options that shape training cannot be "
+                 "given, evaluation settings can"},
         {EX_FLAG, "quiet", NULL, &c->quiet, .help = "no progress on stderr"},
     };
     const ex_program prog = {
@@ -106,6 +118,7 @@ static int parse_command_line(eval_cli *c, int argc, char **argv)
     c->data = DEFAULT_DATA;
     c->split = "paper";
     c->tasks = 10000;
+    c->checkpoint_every = DEFAULT_CHECKPOINT_EVERY;
     int status = parse_options(c, argc, argv);
     if (status != EX_CONTINUE)
         return status;
@@ -113,12 +126,17 @@ static int parse_command_line(eval_cli *c, int argc, char **argv)
         ex_error("--split: '%s' is neither 'paper' nor 'tfds'", c->split);
         return ex_cli_usage_error(&c->lib);
     }
-    /* One file for two outputs would keep only one of them; --save may
-     * replace the --model it scores. */
-    const char *file_opt[] = {"--manifest", "--save", "--model"};
-    const char *file_path[] = {c->manifest, c->save, c->model};
-    static const int save_in_place[][2] = {{1, 2}};
-    if (ex_outputs_distinct(file_opt, file_path, 3, save_in_place, 1) != 0)
+    if (c->model && c->resume) {
+        ex_error("--model scores a saved model as it is, --resume continues its training: "
+                 "give one of them");
+        return ex_cli_usage_error(&c->lib);
+    }
+    /* One file for two outputs would keep only one of them; --save and
+     * --checkpoint may replace the --model or --resume file they start from. */
+    const char *file_opt[] = {"--manifest", "--save", "--checkpoint", "--model", "--resume"};
+    const char *file_path[] = {c->manifest, c->save, c->checkpoint, c->model, c->resume};
+    static const int in_place[][2] = {{1, 3}, {1, 4}, {2, 3}, {2, 4}};
+    if (ex_outputs_distinct(file_opt, file_path, 5, in_place, 4) != 0)
         return ex_cli_usage_error(&c->lib);
     return EX_CONTINUE;
 }
@@ -131,7 +149,9 @@ typedef struct session {
     const char *preset; /* the settings' origin, "saved" for a training state */
     int ways, shots;    /* of the scored tasks */
     int iterations;     /* meta-training */
-    int resume;         /* restore --model's training state */
+    int resume;         /* restore the saved training state (--model, --resume) */
+    int checkpoint_failed;
+    int progress_base;  /* iterations done before this run */
     reptile_dataset *train, *test;
     reptile_model *model;
     reptile_meta *meta;
@@ -145,22 +165,26 @@ static int lib_fail(const char *what)
     return EX_FAILURE;
 }
 
-/* --model, loaded first: a bad file fails before the data is read. */
-static int load_model(session *s)
+/* --model or --resume, loaded first: a bad file fails before the data is
+ * read. */
+static int load_model(session *s, const char *opt, const char *path)
 {
     const eval_cli *c = &s->c;
-    if (reptile_model_load(&s->model, c->model) != 0)
-        return lib_fail("--model");
+    if (reptile_model_load(&s->model, path) != 0)
+        return lib_fail(opt);
     int outputs = reptile_model_num_outputs(s->model), ways;
     if (ex_cli_given_int(&c->lib, "ways", &ways) && ways != outputs) {
         ex_error("--ways %d does not match the %d outputs of the network in '%s'", ways, outputs,
-                 c->model);
+                 path);
         return EX_USAGE;
     }
     s->ways = outputs;
+    if (c->resume)
+        return EX_CONTINUE; /* the iterations left are known once it is restored */
     if (ex_cli_given_int(&c->lib, "meta_iters", &s->iterations) && s->iterations > 0) {
         ex_error("--model scores a saved model as it is: --meta-iters cannot be given "
-                 "(train with reptile-eval --save or reptile-omniglot --checkpoint)");
+                 "(train with reptile-eval --save or reptile-omniglot --checkpoint, continue "
+                 "a run with --resume)");
         return ex_cli_usage_error(&c->lib);
     }
     s->iterations = 0;
@@ -203,9 +227,13 @@ static int saved_options(session *s, const reptile_meta_options *saved)
 static int new_options(session *s)
 {
     const eval_cli *c = &s->c;
-    if (!s->model) {
-        s->ways = DEFAULT_WAYS;
-        ex_cli_given_int(&c->lib, "ways", &s->ways);
+    if (!s->model && !ex_cli_given_int(&c->lib, "ways", &s->ways)) {
+        /* --preset's ways (paper-omniglot-20way: 20), else 5. */
+        reptile_meta_options preset;
+        s->ways = c->preset && reptile_meta_options_preset(&preset, REPTILE_META_OPTIONS_VERSION,
+                                                           c->preset) == 0
+                      ? preset.ways
+                      : DEFAULT_WAYS;
     }
     s->preset = c->preset                ? c->preset
                 : s->ways == 20          ? "paper-omniglot-20way"
@@ -218,11 +246,26 @@ static int new_options(session *s)
     return status;
 }
 
-/* The model (--model), the settings, the checks before the data. */
+/* --resume: the saved run's settings, with the command line's evaluation
+ * settings and --threads. */
+static int resumed_options(session *s)
+{
+    const eval_cli *c = &s->c;
+    int status = ex_cli_resumed(&c->lib, "--resume", c->resume, c->preset, &s->opts);
+    if (status == EX_CONTINUE)
+        status = ex_cli_apply(&c->lib, &s->opts);
+    s->preset = "resumed";
+    s->resume = 1;
+    return status;
+}
+
+/* The model (--model, --resume), the settings, the checks before the data. */
 static int settle(session *s)
 {
     const eval_cli *c = &s->c;
-    int status = c->model ? load_model(s) : EX_CONTINUE;
+    int status = c->model ? load_model(s, "--model", c->model)
+                 : c->resume ? load_model(s, "--resume", c->resume)
+                             : EX_CONTINUE;
     if (status != EX_CONTINUE)
         return status;
     if (c->manifest && strcmp(c->split, "paper") != 0) {
@@ -230,7 +273,10 @@ static int settle(session *s)
         return ex_cli_usage_error(&c->lib);
     }
     reptile_meta_options saved;
-    if (c->model && reptile_meta_load_options(&saved, REPTILE_META_OPTIONS_VERSION, c->model) == 0)
+    if (c->resume)
+        status = resumed_options(s);
+    else if (c->model &&
+             reptile_meta_load_options(&saved, REPTILE_META_OPTIONS_VERSION, c->model) == 0)
         status = saved_options(s, &saved);
     else {
         reptile_error_clear();
@@ -243,6 +289,7 @@ static int settle(session *s)
     /* The library writes both, and only over a regular file. */
     if ((c->manifest && ex_output_check_library("--manifest", c->manifest) != 0) ||
         (c->save && ex_output_check_library("--save", c->save) != 0) ||
+        (c->checkpoint && ex_output_check_library("--checkpoint", c->checkpoint) != 0) ||
         ex_check_omniglot_dir(c->data, fetch_hint) != 0)
         return EX_FAILURE;
     return EX_CONTINUE;
@@ -286,7 +333,17 @@ static int load_data(session *s)
 
 static int on_progress(const reptile_progress *p, void *user)
 {
-    ex_progress_update(user, p->iteration, 0, 0.0, 0.0);
+    session *s = user;
+    ex_progress_update(&s->progress, p->iteration - s->progress_base, 0, 0.0, 0.0);
+    const char *path = s->c.checkpoint;
+    if (path && p->iteration % s->c.checkpoint_every == 0 && p->iteration < p->total &&
+        reptile_meta_save(s->meta, path) != 0) {
+        ex_progress_clear(&s->progress);
+        ex_error("--checkpoint: saving at iteration %d failed: %s", p->iteration,
+                 reptile_error_last());
+        s->checkpoint_failed = 1;
+        return 1;
+    }
     return ex_stop ? 1 : 0;
 }
 
@@ -295,11 +352,31 @@ static int create_learner(session *s)
     if (!s->model && reptile_model_new_omniglot(&s->model, s->ways, s->opts.seed) != 0)
         return lib_fail("building the network");
     s->opts.progress = on_progress;
-    s->opts.progress_user = &s->progress;
+    s->opts.progress_user = s;
     if (reptile_meta_new(&s->meta, s->model, &s->opts) != 0)
         return lib_fail("creating the meta-learner");
-    if (s->resume && reptile_meta_resume(s->meta, s->c.model) != 0)
-        return lib_fail("--model");
+    const char *saved = s->c.resume ? s->c.resume : s->c.model;
+    if (s->resume && reptile_meta_resume(s->meta, saved) != 0)
+        return lib_fail(s->c.resume ? "--resume" : "--model");
+    s->progress_base = reptile_meta_iteration(s->meta);
+    if (s->c.resume) {
+        s->iterations = s->opts.meta_iters - s->progress_base;
+        if (s->iterations < 0)
+            s->iterations = 0;
+        if (!s->c.quiet)
+            fprintf(stderr, "%s: resuming '%s' at iteration %d of %d\n", ex_progname,
+                    s->c.resume, s->progress_base, s->opts.meta_iters);
+    }
+    return EX_CONTINUE;
+}
+
+static int save_state(session *s, const char *opt, const char *path)
+{
+    if (reptile_meta_save(s->meta, path) != 0)
+        return lib_fail(opt);
+    if (!s->c.quiet)
+        fprintf(stderr, "%s: saved the training state at iteration %d to '%s'\n", ex_progname,
+                reptile_meta_iteration(s->meta), path);
     return EX_CONTINUE;
 }
 
@@ -315,41 +392,49 @@ static int meta_train(session *s)
     double t = ex_now();
     int rc = reptile_meta_train(s->meta, s->train, NULL, s->iterations);
     s->train_s = ex_now() - t;
-    ex_progress_finish(&s->progress, reptile_meta_iteration(s->meta));
+    int done = reptile_meta_iteration(s->meta) - s->progress_base;
+    ex_progress_finish(&s->progress, done);
     ex_release_signals();
     if (rc != 0) {
-        ex_error("meta-training failed after %d iterations: %s", reptile_meta_iteration(s->meta),
-                 reptile_error_last());
+        ex_error("meta-training failed after %d iterations: %s", done, reptile_error_last());
         return EX_FAILURE;
     }
+    if (s->checkpoint_failed) /* reported when it happened */
+        return EX_FAILURE;
     if (ex_stop) {
-        ex_error("interrupted after %d of %d iterations", reptile_meta_iteration(s->meta),
-                 s->iterations);
+        /* What was trained is kept, to be continued. */
+        int saved = s->c.checkpoint && save_state(s, "--checkpoint", s->c.checkpoint) == EX_CONTINUE;
+        ex_error("interrupted after %d of %d iterations%s%s", done, s->iterations,
+                 saved ? ": continue with --resume " : "", saved ? s->c.checkpoint : "");
         return EX_FAILURE;
     }
     return EX_CONTINUE;
 }
 
-/* A training state: a model file for reptile_model_load() too. */
-static int save_state(session *s)
+/* The training states asked for (a model file for reptile_model_load() too). */
+static int save_states(session *s)
 {
-    if (!s->c.save)
-        return EX_CONTINUE;
-    if (reptile_meta_save(s->meta, s->c.save) != 0)
-        return lib_fail("--save");
-    if (!s->c.quiet)
-        fprintf(stderr, "%s: saved the training state to '%s'\n", ex_progname, s->c.save);
-    return EX_CONTINUE;
+    int status = EX_CONTINUE;
+    if (s->c.checkpoint)
+        status = save_state(s, "--checkpoint", s->c.checkpoint);
+    if (status == EX_CONTINUE && s->c.save)
+        status = save_state(s, "--save", s->c.save);
+    return status;
 }
 
 static int score(session *s)
 {
     const eval_cli *c = &s->c;
     int transductive = s->opts.eval_mode == REPTILE_EVAL_TRANSDUCTIVE;
-    if (!c->quiet)
+    if (!c->quiet && c->tasks > 0)
         fprintf(stderr, "%s: evaluating %d tasks, %d-way %d-shot, %s\n", ex_progname, c->tasks,
                 s->ways, s->shots, transductive ? "transductive" : "non-transductive");
     double mean = 0.0, ci95 = 0.0, t = ex_now();
+    if (c->tasks == 0) { /* train and save only */
+        printf("time: load_s=%.3f train_s=%.3f total_s=%.3f peak_rss_mb=%.1f\n", s->load_s,
+               s->train_s, ex_now() - s->t_start, ex_peak_rss_mb());
+        return EX_OK;
+    }
     if (reptile_meta_evaluate(s->meta, s->test, c->tasks, s->ways, s->shots, &mean, &ci95) != 0)
         return lib_fail("evaluation");
     s->eval_s = ex_now() - t;
@@ -370,7 +455,7 @@ static int score(session *s)
 int main(int argc, char **argv)
 {
     static int (*const phases[])(session *) = {settle,     load_data,  create_learner,
-                                               meta_train, save_state, score};
+                                               meta_train, save_states, score};
     static session s; /* zeroed */
     s.t_start = ex_now();
     ex_progname = "reptile-eval";

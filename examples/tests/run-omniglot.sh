@@ -7,16 +7,8 @@ set -u
 prog=$1
 data=$2
 cairo=$3
-if [ ! -d "$data/images_background" ] || [ ! -d "$data/images_evaluation" ]; then
-    echo "SKIP: no Omniglot data in $data (run scripts/fetch-omniglot)"
-    exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/common.sh"
+need_data "$data"
 
 pictures=""
 if [ "$cairo" = cairo ]; then

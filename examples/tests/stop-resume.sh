@@ -8,16 +8,12 @@
 set -u
 prog=$1
 data=$2
-if [ ! -d "$data/images_background" ] || [ ! -d "$data/images_evaluation" ]; then
-    echo "SKIP: no Omniglot data in $data (run scripts/fetch-omniglot)"
-    exit 77
-fi
+. "$(dirname "$0")/common.sh"
+need_data "$data"
 if [ "${REPTILE_GEMM:-}" = native ] && ! grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
     echo "SKIP: REPTILE_GEMM=native, but this CPU has no AVX-512F"
     exit 77
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 run() { "$prog" --data "$data" --meta-iters 40 "$@" </dev/null; }
 
 run --threads 2 --csv "$tmp/one.csv" >"$tmp/one.out" 2>"$tmp/one.err" || { cat "$tmp/one.err"; exit 1; }
