@@ -200,6 +200,10 @@ int reptile_learner_adapt(const reptile_learner *l, reptile_adapted **out, const
         rc = rp_finetune_task(a->model, opt, l->saved, &cfg, &a->task, n, seed);
     }
     reptile_optimizer_free(opt);
+    /* Between calls an adapted task holds its weights, not ~10 MB of
+     * workspace; this thread's next task or prediction reuses it. */
+    if (a->model)
+        rp_model_release_workspace(a->model);
     if (rc) {
         reptile_adapted_free(a);
         return rc;
@@ -221,9 +225,11 @@ int reptile_adapted_predict(reptile_adapted *a, const float *queries, int count,
                         "reptile_adapted_predict: mode must be REPTILE_PREDICT_WITH_SUPPORT (0) or "
                         "REPTILE_PREDICT_TRANSDUCTIVE (1), got %d",
                         mode);
-    return rp_predict_queries(a->model, a->bn_mode, mode == REPTILE_PREDICT_TRANSDUCTIVE,
-                              a->task.support, a->ns, queries, count, probs, a->task.x,
-                              a->task.row);
+    int rc = rp_predict_queries(a->model, a->bn_mode, mode == REPTILE_PREDICT_TRANSDUCTIVE,
+                                a->task.support, a->ns, queries, count, probs, a->task.x,
+                                a->task.row);
+    rp_model_release_workspace(a->model);
+    return rc;
 }
 
 int reptile_adapted_ways(const reptile_adapted *a) { return a ? a->ways : 0; }

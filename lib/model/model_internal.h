@@ -44,6 +44,7 @@ typedef struct rp_layer {
 typedef struct rp_shard {
     int capacity;            /* images this shard's buffers hold */
     float *arena;            /* one allocation for everything below */
+    size_t arena_floats;     /* its size (it may exceed what capacity needs) */
     float *act[RP_MAX_LAYERS];      /* output of layer l (aliases for in-place layers) */
     float *conv_ws[RP_MAX_LAYERS];  /* conv2d workspaces, kept from forward to backward */
     float *bn_mean[RP_MAX_LAYERS];  /* batch statistics saved for backward */
@@ -86,6 +87,11 @@ int rp_model_finalise(reptile_model *m);
 /* Sizes workspaces for batches up to `batch` in a BatchNorm mode;
  * allocates only when a shard must grow. */
 int rp_model_reserve(reptile_model *m, int batch, int bn_mode);
+/* Hands the model's workspaces to this thread's spare (kept: the largest
+ * one), so that a model used now and then (an adapted task) holds only its
+ * weights between calls, and the next model this thread sizes reuses the
+ * memory without allocating or zeroing it. The next call sizes them anew. */
+void rp_model_release_workspace(reptile_model *m);
 /* Images of shard s when a batch is split into `shards`. */
 int rp_model_shard_size(int batch, int shards, int s);
 /* Shards used for a batch in a BatchNorm mode. */
@@ -98,10 +104,11 @@ void rp_model_backward_shard(reptile_model *m, rp_shard *sh, int bn_mode);
 /* Output (logits) of a shard after forward. */
 const float *rp_model_logits(const reptile_model *m, const rp_shard *sh);
 
-/* Internal training entry used by the meta-learner: computes the reduced
- * gradient into m->grad and the loss; no parameter update. */
+/* Internal training entry: computes the reduced gradient and the loss; no
+ * parameter update. *grad receives the gradient: m->grad, or shard 0's
+ * buffer when one shard ran (no copy); valid until the model's next call. */
 int rp_model_gradient(reptile_model *m, const float *x, const int32_t *labels, int batch,
-                      int bn_mode, float *loss);
+                      int bn_mode, float *loss, const float **grad);
 
 /* Borrow a pool for shard parallelism (NULL: run in the caller). */
 void rp_model_set_pool(reptile_model *m, rp_pool *pool);
