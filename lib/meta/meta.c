@@ -33,39 +33,6 @@ static void free_slot(rp_slot *s)
     free(s->tail_x);
     free(s->tail_y);
     free(s->tail_idx);
-    free(s->x);
-    free(s->y);
-    free(s->probs);
-    free(s->idx);
-}
-
-int rp_slot_reserve(reptile_meta *meta, rp_slot *slot, int images)
-{
-    if (images <= slot->capacity)
-        return 0;
-    int outputs = reptile_model_num_outputs(meta->model);
-    float *x = malloc((size_t)images * meta->image_floats * sizeof *x);
-    int32_t *y = malloc((size_t)images * sizeof *y);
-    float *p = malloc((size_t)images * (size_t)outputs * sizeof *p);
-    int32_t *idx = malloc((size_t)images * sizeof *idx);
-    if (!x || !y || !p || !idx) {
-        free(x);
-        free(y);
-        free(p);
-        free(idx);
-        return rp_error(REPTILE_ENOMEM, "meta-learner: out of memory for a batch of %d images",
-                        images);
-    }
-    free(slot->x);
-    free(slot->y);
-    free(slot->probs);
-    free(slot->idx);
-    slot->idx = idx;
-    slot->x = x;
-    slot->y = y;
-    slot->probs = p;
-    slot->capacity = images;
-    return 0;
 }
 
 /* Episode shape for a task. Step-counted loops (the reference
@@ -117,14 +84,6 @@ static int init_slot(reptile_meta *meta, rp_slot *s)
         rp_episode_config c = rp_meta_eval_episode_config(o, o->ways, o->eval_shots);
         rc = rp_episode_init(&s->eval_ep, &c);
     }
-    if (rc == 0) {
-        int images = o->inner_batch;
-        if (o->eval_batch > images)
-            images = o->eval_batch;
-        if (o->ways * o->eval_shots + 1 > images)
-            images = o->ways * o->eval_shots + 1;
-        rc = rp_slot_reserve(meta, s, images);
-    }
     if (rc == 0) /* a training task's support set (evaluation reserves its own) */
         rc = rp_task_buffers_reserve(&s->task, s->model, o->ways * o->train_shots, 1,
                                      o->inner_batch);
@@ -138,7 +97,16 @@ static int init_slot(reptile_meta *meta, rp_slot *s)
             rc = rp_error(REPTILE_ENOMEM, "meta-learner: out of memory for FOMAML's buffers");
     }
     if (rc == 0) {
-        int largest = s->capacity > o->ways * o->foml_tail ? s->capacity : o->ways * o->foml_tail;
+        /* The workspace for the largest batch this slot runs: an inner
+         * step, a fine-tuning step, a query with its support set, FOMAML's
+         * tail; sized now so that steady-state steps never allocate. */
+        int largest = o->inner_batch;
+        if (o->eval_batch > largest)
+            largest = o->eval_batch;
+        if (o->ways * o->eval_shots + 1 > largest)
+            largest = o->ways * o->eval_shots + 1;
+        if (o->ways * o->foml_tail > largest)
+            largest = o->ways * o->foml_tail;
         rc = rp_model_reserve(s->model, largest, o->bn_mode);
     }
     return rc;

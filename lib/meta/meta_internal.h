@@ -22,11 +22,6 @@ typedef struct rp_slot {
     float *before_last;           /* FOMAML: weights before the last inner step */
     float *tail_x;                /* FOMAML with foml_tail: the final batch */
     int32_t *tail_y, *tail_idx;
-    float *x;          /* gathered images */
-    int32_t *y;        /* their labels */
-    int32_t *idx;      /* their global image indices */
-    float *probs;
-    int capacity;      /* images x and y hold */
     /* results of the last evaluation */
     float accuracy;
     /* error raised in a worker thread, re-raised on the caller's (code 0: none) */
@@ -89,8 +84,5 @@ void rp_meta_load_slot(reptile_meta *meta, rp_slot *slot);
  * stream rng; leaves in the slot's model the weights the meta-update
  * averages (inner_loop.c). */
 int rp_meta_inner_loop(reptile_meta *meta, rp_slot *slot, const reptile_dataset *ds, rp_rng *rng);
-
-/* Ensures slot buffers hold `images` images. */
-int rp_slot_reserve(reptile_meta *meta, rp_slot *slot, int images);
 
 #endif
