@@ -23,6 +23,7 @@
  *   BatchNorm modes (the table of docs/performance.md, one GEMM path per
  *   run: REPTILE_GEMM=blas|native).
  *   --adapt-only: just the adaptation lines. */
+#include "bench_util.h"
 #include "core/pool.h"
 #include "model/model_internal.h" /* layer shapes (FLOPs, conv paths) and the pool */
 #include "nn/gemm.h"
@@ -39,80 +40,13 @@
 #include <time.h>
 #include <unistd.h> /* fork, sysconf */
 
-#if RP_HAVE_OPENBLAS_THREADS
-void openblas_set_num_threads(int num_threads); /* not declared by every cblas.h */
-#endif
-#ifdef RP_BENCH_HAVE_CORENAME
-char *openblas_get_corename(void); /* OpenBLAS only */
-#endif
-
-static void set_blas_threads(int n)
-{
-#if RP_HAVE_OPENBLAS_THREADS
-    openblas_set_num_threads(n);
-#else
-    (void)n;
-#endif
-}
-
-/* The GEMM path and the kernel OpenBLAS runs (the cblas_sgemm lines). */
-static void print_gemm(void)
-{
-    printf("gemm_path=%s\n", rp_sgemm_path());
-#ifdef RP_BENCH_HAVE_CORENAME
-    printf("openblas_core=%s\n", openblas_get_corename());
-#endif
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int g_quick;
 
-/* Deterministic pseudo-random fill (no libc rand). */
-static void fill(float *p, size_t n, uint32_t seed, float scale)
-{
-    uint32_t s = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; ++i) {
-        s ^= s << 13; s ^= s >> 17; s ^= s << 5;
-        p[i] = scale * ((float)(s >> 8) * (1.0f / 8388608.0f) - 1.0f);
-    }
-}
 
-/* 1024^3 GEMM throughput through cblas_sgemm (native = 0) or through the
- * library's rp_sgemm (native = 1: the AVX-512 kernel where it is chosen). */
-static double gemm_gflops(int n, int native)
-{
-    float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n), *c = malloc(sizeof(float) * n * n);
-    if (!a || !b || !c)
-        exit(1);
-    fill(a, (size_t)n * n, 1, 1);
-    fill(b, (size_t)n * n, 2, 1);
-    double best = 1e30;
-    for (int r = 0; r < (g_quick ? 3 : 8); ++r) {
-        double t = now();
-        if (native)
-            rp_sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        t = now() - t;
-        best = t < best ? t : best;
-    }
-    free(a); free(b); free(c);
-    return 2.0 * n * n * n / best * 1e-9;
-}
+static double gemm_gflops(int n, int native) { return bench_gemm_gflops(n, native, g_quick ? 3 : 8); }
 
-/* The machine's practical single-thread peak: the faster of OpenBLAS and
- * the library's own kernel (OpenBLAS may run a kernel for an older CPU). */
-static double sgemm_gflops(int n)
-{
-    double blas = gemm_gflops(n, 0), own = gemm_gflops(n, 1);
-    return blas > own ? blas : own;
-}
+/* The machine's practical single-thread peak (bench_util.c). */
+static double sgemm_gflops(int n) { return bench_sgemm_peak(n, g_quick ? 3 : 8); }
 
 /* The one call that chooses the loss: the keras-tutorial preset's (summed
  * cross-entropy with Keras' probability clipping). */
@@ -120,34 +54,6 @@ static int use_tutorial_loss(reptile_model *model, reptile_optimizer *opt)
 {
     (void)model, (void)opt;
     return reptile_model_set_loss(model, REPTILE_REDUCTION_SUM, 1);
-}
-
-/* Forward multiply-adds per image (convs + dense) and those of layer 0,
- * read off the model's layers. */
-static double macs_per_image(const reptile_model *m, double *first)
-{
-    double macs = 0;
-    *first = 0;
-    for (int l = 0; l < m->n_layers; ++l) {
-        const rp_layer *ly = &m->layers[l];
-        double k = 0;
-        if (ly->kind == RP_LAYER_CONV2D)
-            k = (double)ly->out_h * ly->out_w * ly->conv.k_h * ly->conv.k_w * ly->in_c * ly->out_c;
-        else if (ly->kind == RP_LAYER_DENSE)
-            k = (double)ly->in_c * ly->out_c;
-        if (l == 0)
-            *first = k;
-        macs += k;
-    }
-    return macs;
-}
-
-/* Real FLOPs of one training step per image: forward (2*MACs), dW for
- * every layer, dx for every layer but the first (never computed). */
-static double step_flops_per_image(const reptile_model *m)
-{
-    double first, macs = macs_per_image(m, &first);
-    return 2.0 * (3 * macs - first);
 }
 
 typedef struct {
@@ -177,7 +83,7 @@ static void job_init(job *j, int batch, uint64_t seed)
     j->labels = malloc(sizeof(int32_t) * batch);
     if (!j->x || !j->labels)
         exit(1);
-    fill(j->x, (size_t)batch * 784, (uint32_t)seed, 0.5f);
+    bench_fill(j->x, (size_t)batch * 784, (uint32_t)seed, 0.5f);
     for (int i = 0; i < batch; ++i) {
         for (int p = 0; p < 784; ++p)
             j->x[(size_t)i * 784 + p] += 0.5f; /* pixels in [0, 1) */
@@ -206,10 +112,10 @@ static double time_steps(job *j, int bn_mode, int steps, int trials)
         step(j, bn_mode);
     double best = 1e30;
     for (int t = 0; t < trials; ++t) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < steps; ++i)
             step(j, bn_mode);
-        double dt = (now() - t0) / steps;
+        double dt = (bench_now() - t0) / steps;
         best = dt < best ? dt : best;
     }
     return best;
@@ -219,7 +125,7 @@ static void report_step(const char *key, job *j, int bn_mode, double peak)
 {
     int steps = g_quick ? 10 : 50, trials = g_quick ? 2 : 5;
     double t = time_steps(j, bn_mode, steps, trials);
-    double gf = step_flops_per_image(j->m) * j->batch / t * 1e-9;
+    double gf = bench_step_flops_per_image(j->m) * j->batch / t * 1e-9;
     printf("%s_ms_per_step=%.3f\n%s_images_per_s=%.0f\n%s_gflops=%.2f\n", key, t * 1e3, key, j->batch / t, key,
            gf);
     if (peak > 0)
@@ -291,7 +197,7 @@ static reptile_dataset *synthetic_dataset(void)
     int32_t *y = malloc(sizeof(int32_t) * (size_t)n);
     if (!x || !y)
         exit(1);
-    fill(x, (size_t)n * 784, 77, 0.5f);
+    bench_fill(x, (size_t)n * 784, 77, 0.5f);
     for (int i = 0; i < n; ++i) {
         for (int p = 0; p < 784; ++p)
             x[(size_t)i * 784 + p] += 0.5f;
@@ -345,11 +251,11 @@ static void adapt_init(adapt_bench *b, const adapt_cfg *cfg)
      * step's FLOPs per image, plus the forward passes of prediction (with
      * batch statistics and WITH_SUPPORT, each query goes through the network
      * with the whole support set: nq * (ns + 1) images). */
-    double first, fwd = 2.0 * macs_per_image(m, &first);
+    double fwd = bench_forward_flops_per_image(m);
     double images = b->opts.iters_are_steps
                         ? (double)b->opts.eval_iters * b->opts.eval_batch
                         : (double)b->opts.eval_iters * b->ns;
-    b->train_flop = images * step_flops_per_image(m);
+    b->train_flop = images * bench_step_flops_per_image(m);
     b->predict_flop = fwd * (b->opts.bn_mode == REPTILE_BN_BATCH && cfg->mode == REPTILE_PREDICT_WITH_SUPPORT
                                  ? (double)b->nq * (b->ns + 1)
                                  : (double)b->nq);
@@ -382,13 +288,13 @@ static reptile_adapted *adapt_task(adapt_bench *b, const reptile_dataset *ds, ui
 {
     uint64_t seed = adapt_sample(b, ds, index);
     reptile_adapted *a = NULL;
-    double t0 = now();
+    double t0 = bench_now();
     if (reptile_learner_adapt(b->learner, &a, b->support, b->support_y, b->ns, b->task.ways, seed) != 0)
         die("reptile_learner_adapt");
-    double t1 = now();
+    double t1 = bench_now();
     if (reptile_adapted_predict(a, b->queries, b->nq, b->cfg->mode, b->probs) != 0)
         die("reptile_adapted_predict");
-    double t2 = now();
+    double t2 = bench_now();
     if (t_adapt)
         *t_adapt = t1 - t0;
     if (t_predict)
@@ -423,16 +329,16 @@ static void bare_steps(adapt_bench *b, double *t_clone, double *t_steps)
     const reptile_meta_options *o = &b->opts;
     reptile_model *m = NULL;
     reptile_optimizer *opt = NULL;
-    double t0 = now();
+    double t0 = bench_now();
     if (reptile_model_clone(&m, reptile_learner_model(b->learner)) != 0)
         die("reptile_model_clone");
-    double t1 = now();
+    double t1 = bench_now();
     int rc = o->optimizer == REPTILE_OPTIMIZER_ADAM
                  ? reptile_optimizer_new_adam(&opt, o->lr, o->beta1, o->beta2, o->adam_eps)
                  : reptile_optimizer_new_sgd(&opt, o->lr, o->momentum);
     if (rc != 0 || reptile_model_set_loss(m, o->reduction, o->keras_clip) != 0)
         die("optimizer");
-    double t2 = now();
+    double t2 = bench_now();
     if (o->iters_are_steps) {
         /* Batches of eval_batch consecutive support images, cycling
          * through the support set (the time does not depend on the order). */
@@ -452,7 +358,7 @@ static void bare_steps(adapt_bench *b, double *t_clone, double *t_steps)
                     die("reptile_model_train_step");
             }
     }
-    double t3 = now();
+    double t3 = bench_now();
     *t_clone = t1 - t0;
     *t_steps = t3 - t2;
     reptile_optimizer_free(opt);
@@ -638,13 +544,13 @@ int main(int argc, char **argv)
         return 2;
     }
     if (steps_only) {
-        set_blas_threads(1);
-        print_gemm();
+        bench_set_blas_threads(1);
+        bench_print_gemm();
         return step_table();
     }
     if (adapt_only) {
-        set_blas_threads(1);
-        print_gemm();
+        bench_set_blas_threads(1);
+        bench_print_gemm();
         adapt_bench_run();
         return 0;
     }
@@ -657,9 +563,9 @@ int main(int argc, char **argv)
 #else
     puts("simd=scalar");
 #endif
-    set_blas_threads(1);
+    bench_set_blas_threads(1);
     printf("blas_threads=1\n");
-    print_gemm();
+    bench_print_gemm();
     double blas_peak = gemm_gflops(1024, 0), own_peak = gemm_gflops(1024, 1);
     double peak = blas_peak > own_peak ? blas_peak : own_peak;
     printf("cblas_sgemm_1024_gflops=%.2f\nrp_sgemm_1024_gflops=%.2f\n", blas_peak, own_peak);
@@ -668,7 +574,7 @@ int main(int argc, char **argv)
     job j25;
     job_init(&j25, 25, 1);
     printf("params=%zu\n", reptile_model_num_params(j25.m));
-    printf("step_mflop_per_image=%.2f\n", step_flops_per_image(j25.m) * 1e-6);
+    printf("step_mflop_per_image=%.2f\n", bench_step_flops_per_image(j25.m) * 1e-6);
     for (int l = 0, conv = 0; l < j25.m->n_layers; ++l)
         if (j25.m->layers[l].kind == RP_LAYER_CONV2D)
             printf("conv%d_path=%s\n", ++conv,
@@ -692,7 +598,7 @@ int main(int argc, char **argv)
     rp_pool_free(pool);
     printf("train_step_b25_split_12_13_pthreads_ms_per_step=%.3f\n", ts * 1e3);
     printf("train_step_b25_split_12_13_pthreads_images_per_s=%.0f\n", 25 / ts);
-    printf("train_step_b25_split_12_13_pthreads_gflops=%.2f\n", step_flops_per_image(j25.m) * 25 / ts * 1e-9);
+    printf("train_step_b25_split_12_13_pthreads_gflops=%.2f\n", bench_step_flops_per_image(j25.m) * 25 / ts * 1e-9);
 
     adapt_bench_run();
 
@@ -705,7 +611,7 @@ int main(int argc, char **argv)
         peak = p > peak ? p : peak;
         t = tr < t ? tr : t;
     }
-    double gf = step_flops_per_image(j25.m) * 25 / t * 1e-9;
+    double gf = bench_step_flops_per_image(j25.m) * 25 / t * 1e-9;
     printf("sgemm_1024_gflops_best=%.2f\ntrain_step_b25_bn_infer_gflops_best=%.2f\n", peak, gf);
     printf("train_step_vs_sgemm=%.3f\n", gf / peak);
     job_free(&j25);
