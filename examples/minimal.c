@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 
     if (reptile_dataset_open_omniglot(&train, root, "background", NULL) != 0 ||
         reptile_dataset_open_omniglot(&test, root, "evaluation", NULL) != 0) {
-        status = fail("opening Omniglot (run scripts/fetch-omniglot)");
+        status = fail("opening Omniglot (run reptile-fetch-omniglot)");
         goto out;
     }
     /* The Keras tutorial's settings, shortened to 20 meta-iterations. */

@@ -23,7 +23,8 @@
 #define DEFAULT_CHECKPOINT_EVERY 1000 /* iterations: about 30 s of paper-5way */
 
 static const char fetch_hint[] =
-    "run scripts/fetch-omniglot to download it, or pass --data DIR";
+    "run reptile-fetch-omniglot (in the source tree: scripts/fetch-omniglot) to download it, "
+    "or pass --data DIR";
 
 /* ---- command line --------------------------------------------------------- */
 

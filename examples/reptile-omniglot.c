@@ -133,7 +133,8 @@ typedef struct session {
 } session;
 
 static const char fetch_hint[] =
-    "run scripts/fetch-omniglot to download it, or pass --data DIR";
+    "run reptile-fetch-omniglot (in the source tree: scripts/fetch-omniglot) to download it, "
+    "or pass --data DIR";
 
 static int lib_fail(const char *what)
 {

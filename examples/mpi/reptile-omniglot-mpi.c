@@ -234,7 +234,8 @@ static int load(job *j)
         ((c->csv && ex_curve_check("--csv", c->csv) != 0) ||
          (c->checkpoint && ex_output_check_library("--checkpoint", c->checkpoint) != 0))) {
         status = EX_FAILURE;
-    } else if (ex_check_omniglot_dir(c->data, "run scripts/fetch-omniglot, or pass --data DIR "
+    } else if (ex_check_omniglot_dir(c->data, "run reptile-fetch-omniglot (in the source tree: "
+                                              "scripts/fetch-omniglot), or pass --data DIR "
                                               "(on every host)") != 0) {
         status = EX_FAILURE;
     } else {
