@@ -30,6 +30,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+name=compare-torch-paper.sh
+# shellcheck source=tests/bench/compare-lib.sh
+. "$here/compare-lib.sh"
 cd "$root"
 
 iters=200
@@ -65,58 +68,38 @@ if [ "$iters" -eq 0 ] || [ "$threads" -eq 0 ]; then
     echo "compare-torch-paper.sh: --meta-iters and --threads must be > 0" >&2; exit 2
 fi
 
-if ! "$py" -c 'import torch' 2>/dev/null; then
-    echo "compare-torch-paper.sh: SKIP: PyTorch not importable by $py (Debian: apt-get install python3-torch)" >&2
-    exit 77
-fi
-if ! "$py" -c 'import numpy, PIL' 2>/dev/null; then
-    echo "compare-torch-paper.sh: SKIP: numpy or Pillow missing for $py (Debian: python3-numpy python3-pil)" >&2
-    exit 77
-fi
-if [ ! -d "$data/images_background" ] || [ ! -d "$data/images_evaluation" ]; then
-    echo "compare-torch-paper.sh: SKIP: no Omniglot under '$data' (images_background/, images_evaluation/)" >&2
-    exit 77
-fi
-if [ ! -x "$bin" ]; then
-    echo "compare-torch-paper.sh: '$bin' not built (meson compile -C build)" >&2
-    exit 1
-fi
+compare_need "$py" "$data" "$bin"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "compare-torch-paper: $preset, $iters meta-iterations, $threads threads, seed $seed, $(nproc) online CPUs"
-echo "compare-torch-paper: load average before: $(loadavg)"
+echo "compare-torch-paper: load average before: $(compare_loadavg)"
 
 echo "compare-torch-paper: running libreptile: $bin --preset $preset"
 "$bin" --data "$data" --preset "$preset" --ways "$ways" --meta-iters "$iters" --tasks 0 \
     --threads "$threads" --seed "$seed" --quiet >"$tmp/c.out" 2>"$tmp/c.err" || {
     echo "compare-torch-paper.sh: reptile-eval failed:" >&2; cat "$tmp/c.err" >&2; exit 1; }
 grep -E '^time:' "$tmp/c.out" | sed 's/^/  libreptile /'
-echo "compare-torch-paper: load average between: $(loadavg)"
+echo "compare-torch-paper: load average between: $(compare_loadavg)"
 
 echo "compare-torch-paper: running torch: $py tests/bench/torch_paper.py --ways $ways"
 "$py" "$here/torch_paper.py" --data "$data" --ways "$ways" --meta-iters "$iters" \
     --threads "$threads" --seed "$seed" --quiet >"$tmp/t.out" 2>"$tmp/t.err" || {
     echo "compare-torch-paper.sh: torch_paper.py failed:" >&2; cat "$tmp/t.err" >&2; exit 1; }
 grep -E '^(work|time):' "$tmp/t.out" | sed 's/^/  torch      /'
-echo "compare-torch-paper: load average after: $(loadavg)"
+echo "compare-torch-paper: load average after: $(compare_loadavg)"
 
-field() { # field NAME FILE: value of NAME= on the file's time: line
-    sed -n "s/^time:.* $1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1
-}
 declare -A c t # libreptile's and torch's values by field name
 for f in load_s train_s peak_rss_mb; do
-    c[$f]=$(field "$f" "$tmp/c.out"); t[$f]=$(field "$f" "$tmp/t.out")
+    c[$f]=$(compare_field "$f" "$tmp/c.out"); t[$f]=$(compare_field "$f" "$tmp/t.out")
     if [ -z "${c[$f]}" ] || [ -z "${t[$f]}" ]; then
         echo "compare-torch-paper.sh: no $f on a time: line" >&2; exit 1
     fi
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.3f", n / s; else print "inf" }'; }
 
-echo "libreptile_train_s=${c[train_s]} torch_train_s=${t[train_s]} speedup=$(ratio "${t[train_s]}" "${c[train_s]}")"
-echo "libreptile_load_s=${c[load_s]} torch_load_s=${t[load_s]} load_speedup=$(ratio "${t[load_s]}" "${c[load_s]}")"
-echo "libreptile_peak_rss_mb=${c[peak_rss_mb]} torch_peak_rss_mb=${t[peak_rss_mb]} rss_ratio=$(ratio "${t[peak_rss_mb]}" "${c[peak_rss_mb]}")"
+echo "libreptile_train_s=${c[train_s]} torch_train_s=${t[train_s]} speedup=$(compare_ratio "${t[train_s]}" "${c[train_s]}")"
+echo "libreptile_load_s=${c[load_s]} torch_load_s=${t[load_s]} load_speedup=$(compare_ratio "${t[load_s]}" "${c[load_s]}")"
+echo "libreptile_peak_rss_mb=${c[peak_rss_mb]} torch_peak_rss_mb=${t[peak_rss_mb]} rss_ratio=$(compare_ratio "${t[peak_rss_mb]}" "${c[peak_rss_mb]}")"
 echo "libreptile_it_per_s=$(rate "$iters" "${c[train_s]}") torch_it_per_s=$(rate "$iters" "${t[train_s]}")"

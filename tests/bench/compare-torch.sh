@@ -26,6 +26,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+name=compare-torch.sh
+# shellcheck source=tests/bench/compare-lib.sh
+. "$here/compare-lib.sh"
 cd "$root"
 
 iters=200
@@ -54,22 +57,7 @@ for v in "$iters" "$final" "$threads" "$seed"; do
     [[ $v =~ ^[0-9]+$ ]] || { echo "compare-torch.sh: not a number: '$v'" >&2; exit 2; }
 done
 
-if ! "$py" -c 'import torch' 2>/dev/null; then
-    echo "compare-torch.sh: SKIP: PyTorch not importable by $py (Debian: apt-get install python3-torch)" >&2
-    exit 77
-fi
-if ! "$py" -c 'import numpy, PIL' 2>/dev/null; then
-    echo "compare-torch.sh: SKIP: numpy or Pillow missing for $py (Debian: python3-numpy python3-pil)" >&2
-    exit 77
-fi
-if [ ! -d "$data/images_background" ] || [ ! -d "$data/images_evaluation" ]; then
-    echo "compare-torch.sh: SKIP: no Omniglot under '$data' (images_background/, images_evaluation/)" >&2
-    exit 77
-fi
-if [ ! -x "$bin" ]; then
-    echo "compare-torch.sh: '$bin' not built (meson compile -C build)" >&2
-    exit 1
-fi
+compare_need "$py" "$data" "$bin"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -77,34 +65,29 @@ trap 'rm -rf "$tmp"' EXIT
 final_args=()
 [ "$final" -gt 0 ] && final_args=(--final-eval "$final")
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "compare-torch: $iters meta-iterations, $threads threads, seed $seed, $(nproc) online CPUs"
-echo "compare-torch: load average before: $(loadavg)"
+echo "compare-torch: load average before: $(compare_loadavg)"
 
 echo "compare-torch: running libreptile: $bin"
 "$bin" --data "$data" --meta-iters "$iters" --threads "$threads" --seed "$seed" \
     "${final_args[@]}" --quiet >"$tmp/c.out" 2>"$tmp/c.err" || {
     echo "compare-torch.sh: reptile-omniglot failed:" >&2; cat "$tmp/c.err" >&2; exit 1; }
 grep -E '^(final|time):' "$tmp/c.out" | sed 's/^/  libreptile /'
-echo "compare-torch: load average between: $(loadavg)"
+echo "compare-torch: load average between: $(compare_loadavg)"
 
 echo "compare-torch: running torch: $py tests/bench/torch_tutorial.py"
 "$py" "$here/torch_tutorial.py" --data "$data" --meta-iters "$iters" --threads "$threads" \
     --seed "$seed" "${final_args[@]}" --quiet --log-interval 0 >"$tmp/t.out" 2>"$tmp/t.err" || {
     echo "compare-torch.sh: torch_tutorial.py failed:" >&2; cat "$tmp/t.err" >&2; exit 1; }
 grep -E '^(final|time):' "$tmp/t.out" | sed 's/^/  torch      /'
-echo "compare-torch: load average after: $(loadavg)"
+echo "compare-torch: load average after: $(compare_loadavg)"
 
-field() { # field NAME FILE: value of NAME= on the file's time: line
-    sed -n "s/^time:.* $1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1
-}
 for f in load_s train_s peak_rss_mb; do
-    c=$(field "$f" "$tmp/c.out"); t=$(field "$f" "$tmp/t.out")
+    c=$(compare_field "$f" "$tmp/c.out"); t=$(compare_field "$f" "$tmp/t.out")
     [ -n "$c" ] && [ -n "$t" ] || { echo "compare-torch.sh: no $f on a time: line" >&2; exit 1; }
     eval "c_$f=\$c; t_$f=\$t"
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 
-echo "libreptile_train_s=$c_train_s torch_train_s=$t_train_s speedup=$(ratio "$t_train_s" "$c_train_s")"
-echo "libreptile_load_s=$c_load_s torch_load_s=$t_load_s load_speedup=$(ratio "$t_load_s" "$c_load_s")"
-echo "libreptile_peak_rss_mb=$c_peak_rss_mb torch_peak_rss_mb=$t_peak_rss_mb rss_ratio=$(ratio "$t_peak_rss_mb" "$c_peak_rss_mb")"
+echo "libreptile_train_s=$c_train_s torch_train_s=$t_train_s speedup=$(compare_ratio "$t_train_s" "$c_train_s")"
+echo "libreptile_load_s=$c_load_s torch_load_s=$t_load_s load_speedup=$(compare_ratio "$t_load_s" "$c_load_s")"
+echo "libreptile_peak_rss_mb=$c_peak_rss_mb torch_peak_rss_mb=$t_peak_rss_mb rss_ratio=$(compare_ratio "$t_peak_rss_mb" "$c_peak_rss_mb")"

@@ -1,0 +1,32 @@
+# Sourced by compare-torch.sh and compare-torch-paper.sh: the checks before
+# a side-by-side run and the parsing of the two programs' time: lines.
+# The caller sets `name` (its name in messages) first.
+
+# compare_need PY DATA BIN: exit 77 (skipped) without PyTorch, numpy,
+# Pillow or the Omniglot folders, 1 when the libreptile program is not built.
+compare_need() {
+    if ! "$1" -c 'import torch' 2>/dev/null; then
+        echo "$name: SKIP: PyTorch not importable by $1 (Debian: apt-get install python3-torch)" >&2
+        exit 77
+    fi
+    if ! "$1" -c 'import numpy, PIL' 2>/dev/null; then
+        echo "$name: SKIP: numpy or Pillow missing for $1 (Debian: python3-numpy python3-pil)" >&2
+        exit 77
+    fi
+    if [ ! -d "$2/images_background" ] || [ ! -d "$2/images_evaluation" ]; then
+        echo "$name: SKIP: no Omniglot under '$2' (images_background/, images_evaluation/)" >&2
+        exit 77
+    fi
+    if [ ! -x "$3" ]; then
+        echo "$name: '$3' not built (meson compile -C build)" >&2
+        exit 1
+    fi
+}
+
+compare_loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# compare_field NAME FILE: the value of NAME= on the file's last time: line.
+compare_field() { sed -n "s/^time:.* $1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
+
+# compare_ratio A B: A / B with two decimals ("inf" when B is 0).
+compare_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
