@@ -1,11 +1,11 @@
 /* reptile-eval: score Reptile on Omniglot with the paper's protocol.
  *
- * Meta-trains the tutorial's network from scratch with a paper preset, or
+ * Meta-trains the tutorial's network from scratch with a paper preset,
  * loads a saved model (--model) or continues a saved run (--resume), then
- * evaluates --tasks test tasks (10,000
- * by default) of --ways classes and --shots support images, one query per
- * class, transductive or not, and prints the mean accuracy with its 95%
- * confidence interval. See docs/examples.md. */
+ * evaluates --tasks test tasks (10,000 by default) of --ways classes and
+ * --shots support images, one query per class, transductive or not, and
+ * prints the mean accuracy with its 95% confidence interval. Long runs save
+ * their state (--checkpoint) and continue from it. See docs/examples.md. */
 #include <reptile/reptile.h>
 
 #include "cli.h"
