@@ -381,6 +381,17 @@ static int save_state(session *s, const char *opt, const char *path)
     return EX_CONTINUE;
 }
 
+/* The time line, printed whenever training ran (also when it was interrupted, so that
+ * the segments of a resumed run add up) or a score was made. */
+static void print_time(const session *s, int scored)
+{
+    printf("time: load_s=%.3f train_s=%.3f", s->load_s, s->train_s);
+    if (scored)
+        printf(" eval_s=%.3f", s->eval_s);
+    printf(" total_s=%.3f peak_rss_mb=%.1f\n", ex_now() - s->t_start, ex_peak_rss_mb());
+    fflush(stdout);
+}
+
 static int meta_train(session *s)
 {
     if (s->iterations == 0)
@@ -407,6 +418,7 @@ static int meta_train(session *s)
         int saved = s->c.checkpoint && save_state(s, "--checkpoint", s->c.checkpoint) == EX_CONTINUE;
         ex_error("interrupted after %d of %d iterations%s%s", done, s->iterations,
                  saved ? ": continue with --resume " : "", saved ? s->c.checkpoint : "");
+        print_time(s, 0);
         return EX_FAILURE;
     }
     return EX_CONTINUE;
@@ -432,8 +444,7 @@ static int score(session *s)
                 s->ways, s->shots, transductive ? "transductive" : "non-transductive");
     double mean = 0.0, ci95 = 0.0, t = ex_now();
     if (c->tasks == 0) { /* train and save only */
-        printf("time: load_s=%.3f train_s=%.3f total_s=%.3f peak_rss_mb=%.1f\n", s->load_s,
-               s->train_s, ex_now() - s->t_start, ex_peak_rss_mb());
+        print_time(s, 0);
         return EX_OK;
     }
     if (reptile_meta_evaluate(s->meta, s->test, c->tasks, s->ways, s->shots, &mean, &ci95) != 0)
@@ -448,8 +459,7 @@ static int score(session *s)
            transductive ? " transductive" : "", 100.0 * mean, 100.0 * ci95, c->tasks, trained);
     printf("result: split=%s ways=%d shots=%d transductive=%d tasks=%d accuracy=%f ci95=%f\n",
            c->split, s->ways, s->shots, transductive, c->tasks, mean, ci95);
-    printf("time: load_s=%.3f train_s=%.3f eval_s=%.3f total_s=%.3f peak_rss_mb=%.1f\n",
-           s->load_s, s->train_s, s->eval_s, ex_now() - s->t_start, ex_peak_rss_mb());
+    print_time(s, 1);
     return EX_OK;
 }
 

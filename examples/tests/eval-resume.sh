@@ -4,7 +4,8 @@
 # --resume continues it to the same training state, bit for bit, as one
 # uninterrupted run; a saved state scored with other
 # evaluation settings (--transductive) scores as --resume does; --resume
-# refuses a setting that shapes training. Exit 77 without data.
+# refuses a setting that shapes training; the interrupted run still prints its
+# time line. Exit 77 without data.
 # Usage: eval-resume.sh REPTILE_EVAL DATA_DIR
 set -u
 prog=$1
@@ -17,7 +18,7 @@ run --threads 2 --tasks 0 --checkpoint "$tmp/one" >/dev/null 2>"$tmp/one.err" \
     || { cat "$tmp/one.err"; exit 1; }
 # Interrupted part-way (SIGTERM once a periodic checkpoint exists).
 "$prog" --data "$data" --meta-iters 40 --checkpoint-every 5 --quiet --threads 1 --tasks 0 \
-    --checkpoint "$tmp/two" </dev/null >/dev/null 2>"$tmp/a.err" &
+    --checkpoint "$tmp/two" </dev/null >"$tmp/a.out" 2>"$tmp/a.err" &
 pid=$!
 i=0
 while [ ! -f "$tmp/two" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
@@ -25,6 +26,9 @@ kill -TERM $pid
 wait $pid && { echo "FAIL: an interrupted run exited 0"; cat "$tmp/a.err"; exit 1; }
 grep -q "interrupted after .*: continue with --resume $tmp/two" "$tmp/a.err" \
     || { echo "FAIL: unclear interruption message:"; cat "$tmp/a.err"; exit 1; }
+# Its training time is printed, so that the segments of a resumed run add up.
+grep -q '^time: load_s=[0-9.]* train_s=[0-9.]* total_s=' "$tmp/a.out" \
+    || { echo "FAIL: no time line after the interruption:"; cat "$tmp/a.out"; exit 1; }
 cmp -s "$tmp/one" "$tmp/two" && { echo "FAIL: interrupted too late to test resuming"; exit 77; }
 run --threads 2 --tasks 0 --resume "$tmp/two" --checkpoint "$tmp/two" >/dev/null 2>"$tmp/b.err" \
     || { cat "$tmp/b.err"; exit 1; }
