@@ -161,6 +161,13 @@ REPTILE_API int reptile_meta_options_init(reptile_meta_options *opts, unsigned i
  *   meta-batch 5, meta step 1 -> 0 over 100,000 / 200,000 iterations,
  *   inner and fine-tuning lengths counted in SGD steps, 50 fine-tuning
  *   steps, non-transductive evaluation.
+ * - "paper-miniimagenet-5way": Nichol et al.'s Mini-ImageNet settings for
+ *   reptile_model_new_miniimagenet(), with the same semantics: 15 train
+ *   shots, 8 inner steps of 10 images, meta-batch 5, Adam lr 0.001 with
+ *   beta1 0, meta step 1 -> 0 over 100,000 iterations, 50 fine-tuning
+ *   steps of 15 images (the reference's 5-shot command; its 1-shot
+ *   command fine-tunes on batches of 5: set eval_batch 5 for 1-shot, as
+ *   reptile-eval does).
  * - "keras-tutorial": the Keras tutorial as coded: 5-way, 20 train shots,
  *   inner batch 25 x 4 epochs, SGD lr 0.003, meta step 0.25 -> 0 over 2,000
  *   iterations, meta-batch 1, sampling with replacement, sum loss with

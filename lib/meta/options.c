@@ -21,6 +21,10 @@ static const preset presets[] = {
     {"paper-omniglot-5way", NULL, ""},
     {"paper-omniglot-20way", NULL,
      "ways=20 inner_batch=20 inner_iters=10 meta_iters=200000 lr=0.0005 eval_batch=10"},
+    /* Nichol et al. 2018, Mini-ImageNet 5-way, as in supervised-reptile's
+     * run_miniimagenet.py commands (5-shot: eval batch 15; their 1-shot
+     * command differs only in --eval-batch 5). For reptile_model_new_miniimagenet(). */
+    {"paper-miniimagenet-5way", NULL, "train_shots=15 inner_iters=8 eval_batch=15"},
     /* The Keras tutorial as coded (0.1's defaults, bit for bit). */
     {"keras-tutorial", NULL,
      "train_shots=20 inner_batch=25 inner_iters=4 meta_batch=1 meta_iters=2000 meta_step=0.25 "

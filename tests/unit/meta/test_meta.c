@@ -123,6 +123,27 @@ START_TEST(presets_and_their_errors)
     ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "paper-omniglot-20way"), 0);
     ck_assert_int_eq(o.ways, 20);
     ck_assert_float_eq(o.lr, 5e-4f);
+    /* run_miniimagenet.py's 5-shot command: --train-shots 15 --inner-batch 10
+     * --inner-iters 8 --meta-batch 5 --meta-step 1 --meta-step-final 0
+     * --meta-iters 100000 --learning-rate 0.001 --eval-batch 15 --eval-iters 50. */
+    ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "paper-miniimagenet-5way"), 0);
+    ck_assert_int_eq(o.ways, 5);
+    ck_assert_int_eq(o.train_shots, 15);
+    ck_assert_int_eq(o.inner_batch, 10);
+    ck_assert_int_eq(o.inner_iters, 8);
+    ck_assert_int_eq(o.iters_are_steps, 1);
+    ck_assert_int_eq(o.meta_batch, 5);
+    ck_assert_float_eq(o.meta_step, 1.0f);
+    ck_assert_float_eq(o.meta_step_final, 0.0f);
+    ck_assert_int_eq(o.meta_iters, 100000);
+    ck_assert_int_eq(o.optimizer, REPTILE_OPTIMIZER_ADAM);
+    ck_assert_float_eq(o.lr, 1e-3f);
+    ck_assert_float_eq(o.beta1, 0.0f);
+    ck_assert_int_eq(o.optimizer_state, REPTILE_STATE_CARRY);
+    ck_assert_int_eq(o.bn_mode, REPTILE_BN_BATCH);
+    ck_assert_int_eq(o.eval_batch, 15);
+    ck_assert_int_eq(o.eval_iters, 50);
+    ck_assert_int_eq(reptile_meta_options_validate(&o), 0);
     ck_assert_int_eq(reptile_meta_options_preset(&o, REPTILE_META_OPTIONS_VERSION, "reference-tutorial"), 0);
     ck_assert_int_eq(o.with_replacement, 0);
     ck_assert_int_eq(o.bn_mode, REPTILE_BN_BATCH);
