@@ -5,11 +5,12 @@
  *        training step.
  *
  * A model is built layer by layer from an input shape, or in one call for
- * the Keras tutorial's Omniglot network. Tensors are float32 NHWC, batch
- * first. Trainable parameters live in one contiguous buffer (so snapshots,
- * restores and Reptile's interpolation are plain array operations); the
- * non-trainable BatchNorm moving statistics live in a second buffer, the
- * "state", handled explicitly.
+ * the Keras tutorial's Omniglot network or the Reptile paper's
+ * Mini-ImageNet network. Tensors are float32 NHWC, batch first. Trainable
+ * parameters live in one contiguous buffer (so snapshots, restores and
+ * Reptile's interpolation are plain array operations); the non-trainable
+ * BatchNorm moving statistics live in a second buffer, the "state",
+ * handled explicitly.
  *
  * Parameter order in the buffer: layers in order; conv2d kernel (HWIO, as
  * Keras: [kh][kw][in][out]) then bias [out]; batchnorm gamma then beta;
@@ -88,6 +89,26 @@ REPTILE_API int reptile_model_new(reptile_model **out, int height, int width, in
  * @return 0, REPTILE_EINVAL, REPTILE_ENOMEM.
  */
 REPTILE_API int reptile_model_new_omniglot(reptile_model **out, int classes, uint64_t seed);
+
+/**
+ * @brief Build the Reptile paper's Mini-ImageNet network, ready to train.
+ *
+ * The network of the paper's reference implementation
+ * (openai/supervised-reptile, models.py, MiniImageNetModel): input
+ * 84x84x3 -> 4 x [Conv2D(32, 3x3, stride 1, same) -> BatchNorm(eps 1e-3,
+ * momentum 0.99) -> MaxPool(2x2, stride 2, same) -> ReLU] -> Flatten ->
+ * Dense(classes). The spatial size goes 84 -> 42 -> 21 -> 11 -> 6, so the
+ * flatten has 6x6x32 = 1152 features; 34,661 parameters for 5 classes. It
+ * pools before the ReLU, as the reference does (ReLU and max commute: the
+ * other order gives equal outputs). Parameters are initialised as
+ * reptile_model_new_omniglot() does (Glorot-uniform kernels, zero biases,
+ * gamma 1, beta 0, moving mean 0, moving variance 1) from @p seed.
+ * @param out     Receives the model; NULL on failure.
+ * @param classes Number of output classes (2..4096).
+ * @param seed    Seed of the initialisation.
+ * @return 0, REPTILE_EINVAL, REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_model_new_miniimagenet(reptile_model **out, int classes, uint64_t seed);
 
 /**
  * @brief Append a 2-D convolution with bias.

@@ -78,6 +78,76 @@ START_TEST(omniglot_net_has_the_tutorial_parameter_count)
 }
 END_TEST
 
+/* The reference implementation's MiniImageNetModel: 4 x [conv 32 3x3
+ * same, BatchNorm, max-pool 2x2/2 same, ReLU], 84 -> 42 -> 21 -> 11 -> 6,
+ * flatten 1152, dense; 34,661 parameters for 5 classes; initialised as
+ * reptile_model_new_omniglot() is. */
+START_TEST(miniimagenet_net_has_the_reference_parameter_count)
+{
+    reptile_model *m = NULL, *twin = NULL, *other = NULL;
+    ck_assert_int_eq(reptile_model_new_miniimagenet(&m, 5, 4), 0);
+    ck_assert_uint_eq(reptile_model_num_params(m), 34661);
+    ck_assert_uint_eq(reptile_model_num_state(m), 4 * 2 * 32);
+    ck_assert_int_eq(reptile_model_num_outputs(m), 5);
+    int h, w, c;
+    reptile_model_input_shape(m, &h, &w, &c);
+    ck_assert_int_eq(h * 10000 + w * 10 + c, 84 * 10000 + 84 * 10 + 3);
+    ck_assert_int_eq(m->n_layers, 18);
+    static const enum rp_layer_kind block[4] = {RP_LAYER_CONV2D, RP_LAYER_BATCHNORM,
+                                                RP_LAYER_MAXPOOL, RP_LAYER_RELU};
+    const int side[4] = {42, 21, 11, 6};
+    for (int b = 0; b < 4; ++b) {
+        for (int i = 0; i < 4; ++i)
+            ck_assert_int_eq(m->layers[4 * b + i].kind, block[i]);
+        const rp_layer *conv = &m->layers[4 * b], *pool = &m->layers[4 * b + 2];
+        ck_assert_int_eq(conv->out_c, 32);
+        ck_assert_int_eq(conv->conv.k_h * 10 + conv->conv.stride_h, 31);
+        ck_assert_int_eq(conv->out_h, b == 0 ? 84 : side[b - 1]);
+        ck_assert_int_eq(pool->out_h, side[b]);
+        ck_assert_int_eq(pool->out_w, side[b]);
+        ck_assert_int_eq(pool->padding, REPTILE_PADDING_SAME);
+        ck_assert_int_eq(pool->maxpool.pool_h * 10 + pool->maxpool.stride_w, 22);
+    }
+    ck_assert_int_eq(m->layers[16].out_c, 1152);
+    ck_assert_int_eq(m->layers[17].in_c, 1152);
+    /* Keras initialisation, as the Omniglot network: first kernel
+     * Glorot-uniform with limit sqrt(6 / (27 + 288)), zero biases, gamma 1,
+     * beta 0, moving mean 0, variance 1; the same seed, the same weights. */
+    const float *p = reptile_model_params(m);
+    float limit = sqrtf(6.0f / (27.0f + 288.0f)), maxabs = 0.0f;
+    for (int i = 0; i < 864; ++i)
+        maxabs = fmaxf(maxabs, fabsf(p[i]));
+    ck_assert_float_le(maxabs, limit);
+    ck_assert_float_gt(maxabs, 0.9f * limit);
+    for (int i = 864; i < 896; ++i)
+        ck_assert_float_eq(p[i], 0.0f);
+    for (int i = 896; i < 928; ++i)
+        ck_assert_float_eq(p[i], 1.0f);
+    for (int i = 928; i < 960; ++i)
+        ck_assert_float_eq(p[i], 0.0f);
+    float state[256];
+    ck_assert_int_eq(reptile_model_get_state(m, state, 256), 0);
+    ck_assert_float_eq(state[0], 0.0f);
+    ck_assert_float_eq(state[32], 1.0f);
+    ck_assert_int_eq(reptile_model_new_miniimagenet(&twin, 5, 4), 0);
+    ck_assert_int_eq(reptile_model_new_miniimagenet(&other, 5, 5), 0);
+    ck_assert_mem_eq(p, reptile_model_params(twin), 34661 * sizeof(float));
+    ck_assert_int_ne(memcmp(p, reptile_model_params(other), 34661 * sizeof(float)), 0);
+    /* 20 classes: only the dense layer grows (1152 x 15 + 15 more). */
+    reptile_model_free(other);
+    ck_assert_int_eq(reptile_model_new_miniimagenet(&other, 20, 5), 0);
+    ck_assert_uint_eq(reptile_model_num_params(other), 34661 + 1153 * 15);
+    reptile_model *bad = m;
+    ck_assert_int_eq(reptile_model_new_miniimagenet(&bad, 1, 4), REPTILE_EINVAL);
+    ck_assert_ptr_null(bad);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "reptile_model_new_miniimagenet"));
+    ck_assert_int_eq(reptile_model_new_miniimagenet(NULL, 5, 4), REPTILE_EINVAL);
+    reptile_model_free(m);
+    reptile_model_free(twin);
+    reptile_model_free(other);
+}
+END_TEST
+
 START_TEST(keras_initialisation)
 {
     reptile_model *a = NULL, *b = NULL, *c = NULL;
@@ -602,6 +672,7 @@ static Suite *model_suite(void)
     TCase *tc = tcase_create("model");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, omniglot_net_has_the_tutorial_parameter_count);
+    tcase_add_test(tc, miniimagenet_net_has_the_reference_parameter_count);
     tcase_add_test(tc, keras_initialisation);
     tcase_add_test(tc, builder_rejects_bad_layers);
     tcase_add_test(tc, builder_rejects_bad_maxpool);
