@@ -6,7 +6,13 @@
  * values and comparisons per output (4x dy for the 2x2 pools of the
  * Mini-ImageNet network), only to find the same answer. The record costs
  * one int32 written per output in forward and a workspace the size of the
- * layer's output, small next to the convolution workspaces beside it. */
+ * layer's output, small next to the convolution workspaces beside it.
+ * Measured on the first Mini-ImageNet pool (84x84x32, batch 10, one core
+ * of a loaded 2-core AVX-512 machine): forward 0.81 ms storing vs 0.70 ms
+ * not, backward 0.52 ms vs 1.52 ms recomputing; a training step's
+ * forward + backward 1.3 vs 2.2 ms. Predictions pay the 15% forward cost
+ * for nothing, but a pool's forward is ~1-10% of the convolution's before
+ * it, and training dominates. */
 #include "nn/maxpool.h"
 #include "nn/window.h"
 #include "core/error_internal.h"
