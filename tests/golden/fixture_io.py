@@ -1,5 +1,5 @@
-"""What the golden-fixture scripts share: the fixture file format and
-TensorFlow's "same" padding.
+"""What the golden-fixture scripts share: the fixture file format, how a
+network's outputs are recorded, and TensorFlow's "same" padding.
 
 File format: ASCII header lines "name dtype count\\n" ending with "end\\n",
 then the payloads in header order, little-endian (f32 / i32 / i8).
@@ -8,6 +8,7 @@ tests/unit/model/test_golden.c reads it.
 import os
 
 import numpy as np
+import torch
 
 NP_TYPES = {"f32": "<f4", "i32": "<i4", "i8": "i1"}
 FIXTURE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "nn")
@@ -21,6 +22,12 @@ class Records:
 
     def add(self, name, dtype, arr):
         self.records.append((name, dtype, np.ascontiguousarray(arr).ravel()))
+
+    def add_outputs(self, prefix, logits, loss):
+        """A network's logits, softmax probabilities and loss (torch tensors)."""
+        self.add(prefix + "logits", "f32", logits.detach().numpy())
+        self.add(prefix + "probs", "f32", torch.nn.functional.softmax(logits, dim=1).detach().numpy())
+        self.add(prefix + "loss", "f32", [loss.item()])
 
     def write(self, filename):
         out = os.path.join(FIXTURE_DIR, filename)

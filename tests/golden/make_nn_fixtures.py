@@ -107,9 +107,7 @@ def run(train):
     loss = F.cross_entropy(logits, torch.tensor(labels, dtype=torch.long), reduction="sum")
     loss.backward()
     mode = "train" if train else "infer"
-    add(mode + "/logits", "f32", logits.detach().numpy())
-    add(mode + "/probs", "f32", F.softmax(logits, dim=1).detach().numpy())
-    add(mode + "/loss", "f32", [loss.item()])
+    records.add_outputs(mode + "/", logits, loss)
     for l in range(4):
         g = ks[l].grad.numpy().ravel()
         if l == 0:

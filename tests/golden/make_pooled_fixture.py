@@ -112,9 +112,7 @@ def run(bn_train):
     loss = F.cross_entropy(logits, torch.tensor(labels, dtype=torch.long), reduction="sum")
     loss.backward()
     mode = "train/" if bn_train else "infer/"
-    add(mode + "logits", "f32", logits.detach().numpy())
-    add(mode + "probs", "f32", F.softmax(logits, dim=1).detach().numpy())
-    add(mode + "loss", "f32", [loss.item()])
+    records.add_outputs(mode, logits, loss)
     for k in params:
         add(mode + "d" + k, "f32", p[k].grad.numpy())
     if not bn_train:

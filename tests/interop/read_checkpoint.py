@@ -67,19 +67,27 @@ def read_safetensors(path):
     return meta, tensors
 
 
-def conv2d(x, kernel, bias, strides, padding):
-    """NHWC input, HWIO kernel, TF padding (extra row/column bottom/right)."""
-    kh, kw, _, out_c = kernel.shape
+def tf_pad(x, kh, kw, strides, padding, value=0.0):
+    """NHWC x padded as TensorFlow does for a kh x kw window (the extra
+    row/column at the bottom/right), and the output size (oh, ow)."""
     sh, sw = strides
-    n, h, w, _ = x.shape
+    _, h, w, _ = x.shape
     if padding == "same":
         oh, ow = -(-h // sh), -(-w // sw)
         ph = max((oh - 1) * sh + kh - h, 0)
         pw = max((ow - 1) * sw + kw - w, 0)
-        x = np.pad(x, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
-    else:
-        oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
-    out = np.zeros((n, oh, ow, out_c), dtype=np.float64)
+        x = np.pad(x, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)),
+                   constant_values=value)
+        return x, oh, ow
+    return x, (h - kh) // sh + 1, (w - kw) // sw + 1
+
+
+def conv2d(x, kernel, bias, strides, padding):
+    """NHWC input, HWIO kernel, TF padding."""
+    kh, kw, _, out_c = kernel.shape
+    sh, sw = strides
+    x, oh, ow = tf_pad(x, kh, kw, strides, padding)
+    out = np.zeros((x.shape[0], oh, ow, out_c), dtype=np.float64)
     for i in range(kh):
         for j in range(kw):
             patch = x[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
@@ -91,16 +99,8 @@ def maxpool2d(x, pool, strides, padding):
     """NHWC max-pooling, TF padding: padded cells are -inf, so they never win."""
     kh, kw = pool
     sh, sw = strides
-    n, h, w, c = x.shape
-    if padding == "same":
-        oh, ow = -(-h // sh), -(-w // sw)
-        ph = max((oh - 1) * sh + kh - h, 0)
-        pw = max((ow - 1) * sw + kw - w, 0)
-        x = np.pad(x, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)),
-                   constant_values=-np.inf)
-    else:
-        oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
-    out = np.full((n, oh, ow, c), -np.inf)
+    x, oh, ow = tf_pad(x, kh, kw, strides, padding, -np.inf)
+    out = np.full((x.shape[0], oh, ow, x.shape[3]), -np.inf)
     for i in range(kh):
         for j in range(kw):
             out = np.maximum(out, x[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :])

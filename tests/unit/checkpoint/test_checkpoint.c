@@ -860,25 +860,25 @@ START_TEST(wrong_architectures_and_tensors_are_rejected)
     write_custom_version(path, "1", pooled, 2, pooled_names, pooled_ok, ranks, data);
     expect_load_error(path, REPTILE_EFORMAT, "maxpool2d layers need format_version 2 or later, "
                                              "the file says 1");
-    write_custom_version(path, "2", "{\"input\":[3,2,1],\"layers\":[{\"type\":\"maxpool2d\","
-                         "\"pool\":[2,2],\"padding\":\"valid\"}]}", 0, names, ok, ranks, data);
-    expect_load_error(path, REPTILE_EFORMAT, "maxpool2d needs pool [h, w], strides [h, w]");
-    write_custom_version(path, "2", "{\"input\":[3,2,1],\"layers\":[{\"type\":\"maxpool2d\","
-                         "\"pool\":[2,2],\"strides\":[1,1],\"padding\":\"full\"}]}", 0, names,
-                         ok, ranks, data);
-    expect_load_error(path, REPTILE_EFORMAT, "maxpool2d needs");
-    write_custom_version(path, "2", "{\"input\":[3,2,1],\"layers\":[{\"type\":\"maxpool2d\","
-                         "\"pool\":[2,0],\"strides\":[1,1],\"padding\":\"same\"}]}", 0, names,
-                         ok, ranks, data);
-    expect_load_error(path, REPTILE_EFORMAT, "pool 2x0, stride 1x1 out of range");
-    write_custom_version(path, "2", "{\"input\":[3,2,1],\"layers\":[{\"type\":\"maxpool2d\","
-                         "\"pool\":[3,3],\"strides\":[1,1],\"padding\":\"valid\"}]}", 0, names,
-                         ok, ranks, data);
-    expect_load_error(path, REPTILE_EFORMAT, "3x3 pool does not fit a 3x2 input");
-    write_custom_version(path, "2", "{\"input\":[3,2,1],\"layers\":[{\"type\":\"flatten\"},"
-                         "{\"type\":\"maxpool2d\",\"pool\":[1,1],\"strides\":[1,1],"
-                         "\"padding\":\"same\"}]}", 0, names, ok, ranks, data);
-    expect_load_error(path, REPTILE_EFORMAT, "input is flat");
+    static const char *const bad_pools[][2] = {
+        {"{\"type\":\"maxpool2d\",\"pool\":[2,2],\"padding\":\"valid\"}",
+         "maxpool2d needs pool [h, w], strides [h, w]"},
+        {"{\"type\":\"maxpool2d\",\"pool\":[2,2],\"strides\":[1,1],\"padding\":\"full\"}",
+         "maxpool2d needs"},
+        {"{\"type\":\"maxpool2d\",\"pool\":[2,0],\"strides\":[1,1],\"padding\":\"same\"}",
+         "pool 2x0, stride 1x1 out of range"},
+        {"{\"type\":\"maxpool2d\",\"pool\":[3,3],\"strides\":[1,1],\"padding\":\"valid\"}",
+         "3x3 pool does not fit a 3x2 input"},
+        {"{\"type\":\"flatten\"},{\"type\":\"maxpool2d\",\"pool\":[1,1],\"strides\":[1,1],"
+         "\"padding\":\"same\"}",
+         "input is flat"},
+    };
+    for (size_t i = 0; i < sizeof bad_pools / sizeof bad_pools[0]; ++i) {
+        char bad_arch[512];
+        snprintf(bad_arch, sizeof bad_arch, "{\"input\":[3,2,1],\"layers\":[%s]}", bad_pools[i][0]);
+        write_custom_version(path, "2", bad_arch, 0, names, ok, ranks, data);
+        expect_load_error(path, REPTILE_EFORMAT, bad_pools[i][1]);
+    }
     /* Non-finite parameters. */
     data[5] = NAN;
     write_custom(path, arch, 2, names, ok, ranks, data);

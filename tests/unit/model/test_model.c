@@ -64,19 +64,64 @@ static reptile_model *pooled_net(void)
     return m;
 }
 
+/* Parameter, state and output counts and the input shape of a model. */
+static void expect_sizes(const reptile_model *m, size_t params, size_t state, int outputs,
+                         int height, int width, int channels)
+{
+    ck_assert_uint_eq(reptile_model_num_params(m), params);
+    ck_assert_uint_eq(reptile_model_num_state(m), state);
+    ck_assert_int_eq(reptile_model_num_outputs(m), outputs);
+    int h, w, c;
+    reptile_model_input_shape(m, &h, &w, &c);
+    ck_assert_int_eq(h, height);
+    ck_assert_int_eq(w, width);
+    ck_assert_int_eq(c, channels);
+}
+
 START_TEST(omniglot_net_has_the_tutorial_parameter_count)
 {
     reptile_model *m = NULL;
     ck_assert_int_eq(reptile_model_new_omniglot(&m, 5, 1), 0);
-    ck_assert_uint_eq(reptile_model_num_params(m), 113221);
-    ck_assert_uint_eq(reptile_model_num_state(m), 4 * 2 * 64);
-    ck_assert_int_eq(reptile_model_num_outputs(m), 5);
-    int h, w, c;
-    reptile_model_input_shape(m, &h, &w, &c);
-    ck_assert_int_eq(h * 100 + w * 10 + c, 28 * 100 + 28 * 10 + 1);
+    expect_sizes(m, 113221, 4 * 2 * 64, 5, 28, 28, 1);
     reptile_model_free(m);
 }
 END_TEST
+
+/* A four-block network from make (5 classes) is initialised as Keras does:
+ * the same seed gives the same weights, another seed others; the first
+ * 3x3 kernel (in_c inputs, ch filters) is Glorot-uniform with limit
+ * sqrt(6 / (9 in_c + 9 ch)) and its biases 0; the first BatchNorm has gamma
+ * 1, beta 0, moving mean 0, variance 1. */
+static void check_keras_init(int (*make)(reptile_model **, int, uint64_t), int in_c, int ch)
+{
+    reptile_model *a = NULL, *b = NULL, *c = NULL;
+    ck_assert_int_eq(make(&a, 5, 42), 0);
+    ck_assert_int_eq(make(&b, 5, 42), 0);
+    ck_assert_int_eq(make(&c, 5, 43), 0);
+    const float *p = reptile_model_params(a);
+    size_t n = reptile_model_num_params(a);
+    ck_assert_mem_eq(p, reptile_model_params(b), n * sizeof(float));
+    ck_assert_int_ne(memcmp(p, reptile_model_params(c), n * sizeof(float)), 0);
+    const int k = 9 * in_c * ch;
+    float limit = sqrtf(6.0f / (9.0f * in_c + 9.0f * ch)), maxabs = 0.0f;
+    for (int i = 0; i < k; ++i)
+        maxabs = fmaxf(maxabs, fabsf(p[i]));
+    ck_assert_float_le(maxabs, limit);
+    ck_assert_float_gt(maxabs, 0.9f * limit);
+    for (int i = 0; i < ch; ++i) {
+        ck_assert_float_eq(p[k + i], 0.0f);          /* conv bias */
+        ck_assert_float_eq(p[k + ch + i], 1.0f);     /* gamma */
+        ck_assert_float_eq(p[k + 2 * ch + i], 0.0f); /* beta */
+    }
+    float *state = malloc(reptile_model_num_state(a) * sizeof *state);
+    ck_assert_int_eq(reptile_model_get_state(a, state, reptile_model_num_state(a)), 0);
+    ck_assert_float_eq(state[0], 0.0f);
+    ck_assert_float_eq(state[ch], 1.0f);
+    free(state);
+    reptile_model_free(a);
+    reptile_model_free(b);
+    reptile_model_free(c);
+}
 
 /* The reference implementation's MiniImageNetModel: 4 x [conv 32 3x3
  * same, BatchNorm, max-pool 2x2/2 same, ReLU], 84 -> 42 -> 21 -> 11 -> 6,
@@ -84,14 +129,9 @@ END_TEST
  * reptile_model_new_omniglot() is. */
 START_TEST(miniimagenet_net_has_the_reference_parameter_count)
 {
-    reptile_model *m = NULL, *twin = NULL, *other = NULL;
+    reptile_model *m = NULL, *other = NULL;
     ck_assert_int_eq(reptile_model_new_miniimagenet(&m, 5, 4), 0);
-    ck_assert_uint_eq(reptile_model_num_params(m), 34661);
-    ck_assert_uint_eq(reptile_model_num_state(m), 4 * 2 * 32);
-    ck_assert_int_eq(reptile_model_num_outputs(m), 5);
-    int h, w, c;
-    reptile_model_input_shape(m, &h, &w, &c);
-    ck_assert_int_eq(h * 10000 + w * 10 + c, 84 * 10000 + 84 * 10 + 3);
+    expect_sizes(m, 34661, 4 * 2 * 32, 5, 84, 84, 3);
     ck_assert_int_eq(m->n_layers, 18);
     static const enum rp_layer_kind block[4] = {RP_LAYER_CONV2D, RP_LAYER_BATCHNORM,
                                                 RP_LAYER_MAXPOOL, RP_LAYER_RELU};
@@ -110,31 +150,9 @@ START_TEST(miniimagenet_net_has_the_reference_parameter_count)
     }
     ck_assert_int_eq(m->layers[16].out_c, 1152);
     ck_assert_int_eq(m->layers[17].in_c, 1152);
-    /* Keras initialisation, as the Omniglot network: first kernel
-     * Glorot-uniform with limit sqrt(6 / (27 + 288)), zero biases, gamma 1,
-     * beta 0, moving mean 0, variance 1; the same seed, the same weights. */
-    const float *p = reptile_model_params(m);
-    float limit = sqrtf(6.0f / (27.0f + 288.0f)), maxabs = 0.0f;
-    for (int i = 0; i < 864; ++i)
-        maxabs = fmaxf(maxabs, fabsf(p[i]));
-    ck_assert_float_le(maxabs, limit);
-    ck_assert_float_gt(maxabs, 0.9f * limit);
-    for (int i = 864; i < 896; ++i)
-        ck_assert_float_eq(p[i], 0.0f);
-    for (int i = 896; i < 928; ++i)
-        ck_assert_float_eq(p[i], 1.0f);
-    for (int i = 928; i < 960; ++i)
-        ck_assert_float_eq(p[i], 0.0f);
-    float state[256];
-    ck_assert_int_eq(reptile_model_get_state(m, state, 256), 0);
-    ck_assert_float_eq(state[0], 0.0f);
-    ck_assert_float_eq(state[32], 1.0f);
-    ck_assert_int_eq(reptile_model_new_miniimagenet(&twin, 5, 4), 0);
-    ck_assert_int_eq(reptile_model_new_miniimagenet(&other, 5, 5), 0);
-    ck_assert_mem_eq(p, reptile_model_params(twin), 34661 * sizeof(float));
-    ck_assert_int_ne(memcmp(p, reptile_model_params(other), 34661 * sizeof(float)), 0);
+    /* Keras initialisation, as the Omniglot network (first kernel 3x3x3x32). */
+    check_keras_init(reptile_model_new_miniimagenet, 3, 32);
     /* 20 classes: only the dense layer grows (1152 x 15 + 15 more). */
-    reptile_model_free(other);
     ck_assert_int_eq(reptile_model_new_miniimagenet(&other, 20, 5), 0);
     ck_assert_uint_eq(reptile_model_num_params(other), 34661 + 1153 * 15);
     reptile_model *bad = m;
@@ -143,42 +161,13 @@ START_TEST(miniimagenet_net_has_the_reference_parameter_count)
     ck_assert_ptr_nonnull(strstr(reptile_error_last(), "reptile_model_new_miniimagenet"));
     ck_assert_int_eq(reptile_model_new_miniimagenet(NULL, 5, 4), REPTILE_EINVAL);
     reptile_model_free(m);
-    reptile_model_free(twin);
     reptile_model_free(other);
 }
 END_TEST
 
 START_TEST(keras_initialisation)
 {
-    reptile_model *a = NULL, *b = NULL, *c = NULL;
-    ck_assert_int_eq(reptile_model_new_omniglot(&a, 5, 42), 0);
-    ck_assert_int_eq(reptile_model_new_omniglot(&b, 5, 42), 0);
-    ck_assert_int_eq(reptile_model_new_omniglot(&c, 5, 43), 0);
-    const float *p = reptile_model_params(a);
-    size_t n = reptile_model_num_params(a);
-    ck_assert_mem_eq(p, reptile_model_params(b), n * sizeof(float));
-    ck_assert_int_ne(memcmp(p, reptile_model_params(c), n * sizeof(float)), 0);
-    /* First conv kernel: Glorot limit sqrt(6 / (9 + 576)); its 64 biases are 0. */
-    float limit = sqrtf(6.0f / (9.0f + 576.0f));
-    float maxabs = 0.0f;
-    for (int i = 0; i < 576; ++i)
-        maxabs = fmaxf(maxabs, fabsf(p[i]));
-    ck_assert_float_le(maxabs, limit);
-    ck_assert_float_gt(maxabs, 0.9f * limit);
-    for (int i = 576; i < 640; ++i)
-        ck_assert_float_eq(p[i], 0.0f);
-    /* First BatchNorm: gamma 1, beta 0; moving mean 0, variance 1. */
-    for (int i = 640; i < 704; ++i)
-        ck_assert_float_eq(p[i], 1.0f);
-    for (int i = 704; i < 768; ++i)
-        ck_assert_float_eq(p[i], 0.0f);
-    float state[512];
-    ck_assert_int_eq(reptile_model_get_state(a, state, 512), 0);
-    ck_assert_float_eq(state[0], 0.0f);
-    ck_assert_float_eq(state[64], 1.0f);
-    reptile_model_free(a);
-    reptile_model_free(b);
-    reptile_model_free(c);
+    check_keras_init(reptile_model_new_omniglot, 1, 64);
 }
 END_TEST
 

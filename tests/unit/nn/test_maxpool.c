@@ -147,34 +147,32 @@ static rp_maxpool_shape random_shape(rp_rng *rng, int it)
 
 START_TEST(resolve_same_matches_tensorflow)
 {
-    /* The Mini-ImageNet chain 84 -> 42 -> 21 -> 11 -> 6, 2x2 stride 2: the
-     * odd sizes pad one row/column at the bottom/right only. */
-    const int in[] = {84, 42, 21, 11}, out[] = {42, 21, 11, 6};
-    for (int i = 0; i < 4; ++i) {
-        rp_maxpool_shape s = {.batch = 1, .in_h = in[i], .in_w = in[i], .channels = 32,
-                              .pool_h = 2, .pool_w = 2, .stride_h = 2, .stride_w = 2, .pad_same = 1};
-        ck_assert_int_eq(rp_maxpool_resolve(&s), 0);
-        ck_assert_int_eq(s.out_h, out[i]);
-        ck_assert_int_eq(s.out_w, out[i]);
-        ck_assert_int_eq(s.pad_top, 0);
-        ck_assert_int_eq(s.pad_left, 0);
+    /* in, pool, stride -> out, padding before (the rest goes after). */
+    static const int cases[][5] = {
+        /* The Mini-ImageNet chain 84 -> 42 -> 21 -> 11 -> 6 (2x2 stride 2):
+         * odd sizes pad one row/column at the bottom/right only. */
+        {84, 2, 2, 42, 0}, {42, 2, 2, 21, 0}, {21, 2, 2, 11, 0}, {11, 2, 2, 6, 0},
+        /* 3x3 stride 2: on 5, total padding 2, one before; on 6, total 1,
+         * none before. */
+        {5, 3, 2, 3, 1}, {6, 3, 2, 3, 0},
+        /* Pool smaller than the stride: no padding, cells skipped. */
+        {7, 1, 3, 3, 0}, {7, 2, 3, 3, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        const int *c = cases[i];
+        /* The case along the height, then along the width. */
+        for (int axis = 0; axis < 2; ++axis) {
+            rp_maxpool_shape s = {.batch = 1, .in_h = axis ? 4 : c[0], .in_w = axis ? c[0] : 4,
+                                  .channels = 3, .pool_h = axis ? 1 : c[1], .pool_w = axis ? c[1] : 1,
+                                  .stride_h = axis ? 1 : c[2], .stride_w = axis ? c[2] : 1,
+                                  .pad_same = 1};
+            ck_assert_int_eq(rp_maxpool_resolve(&s), 0);
+            ck_assert_int_eq(axis ? s.out_w : s.out_h, c[3]);
+            ck_assert_int_eq(axis ? s.pad_left : s.pad_top, c[4]);
+            ck_assert_int_eq(axis ? s.out_h : s.out_w, 4);
+            ck_assert_int_eq(axis ? s.pad_top : s.pad_left, 0);
+        }
     }
-    /* 3x3 stride 2 on 5: out 3, total padding 2 -> one before, one after;
-     * on 6: out 3, total 1 -> none before, one after. */
-    rp_maxpool_shape t = {.batch = 1, .in_h = 5, .in_w = 6, .channels = 1, .pool_h = 3, .pool_w = 3,
-                          .stride_h = 2, .stride_w = 2, .pad_same = 1};
-    ck_assert_int_eq(rp_maxpool_resolve(&t), 0);
-    ck_assert_int_eq(t.out_h, 3);
-    ck_assert_int_eq(t.out_w, 3);
-    ck_assert_int_eq(t.pad_top, 1);
-    ck_assert_int_eq(t.pad_left, 0);
-    /* Pool smaller than the stride: no padding, cells skipped. */
-    rp_maxpool_shape u = {.batch = 1, .in_h = 7, .in_w = 7, .channels = 1, .pool_h = 1, .pool_w = 2,
-                          .stride_h = 3, .stride_w = 3, .pad_same = 1};
-    ck_assert_int_eq(rp_maxpool_resolve(&u), 0);
-    ck_assert_int_eq(u.out_h, 3);
-    ck_assert_int_eq(u.pad_top, 0);
-    ck_assert_int_eq(u.pad_left, 0);
 }
 END_TEST
 
@@ -207,53 +205,59 @@ START_TEST(resolve_valid_and_errors)
 }
 END_TEST
 
-/* Distinct inputs (a shuffled grid of multiples of 1/64): no ties, so
- * finite differences are exact. */
-START_TEST(random_shapes_match_reference_and_fd)
+/* Distinct inputs: a shuffled grid of multiples of 1/64. */
+static void fill_distinct(rp_rng *rng, int it, size_t n, float *x)
+{
+    (void)it;
+    for (size_t i = 0; i < n; ++i)
+        x[i] = (float)((double)i - (double)n / 2) / 64.0f;
+    for (size_t i = n; i > 1; --i) { /* Fisher-Yates */
+        size_t j = rp_rng_below(rng, (uint32_t)i);
+        float t = x[i - 1];
+        x[i - 1] = x[j];
+        x[j] = t;
+    }
+}
+
+/* Inputs full of ties: drawn from {-1, 0, 1}, or (one shape in ten) all
+ * equal. */
+static void fill_ties(rp_rng *rng, int it, size_t n, float *x)
+{
+    for (size_t i = 0; i < n; ++i)
+        x[i] = it % 10 == 9 ? -0.5f : (float)nt_int(rng, -1, 1);
+}
+
+/* check_pool on 120 random shapes with inputs from fill. */
+static void random_shapes(uint64_t seed, void (*fill)(rp_rng *, int, size_t, float *), int fd)
 {
     rp_rng rng;
-    rp_rng_init(&rng, 4321, 0, 0);
+    rp_rng_init(&rng, seed, 0, 0);
     for (int it = 0; it < 120; ++it) {
         rp_maxpool_shape s = random_shape(&rng, it);
         const size_t nx = (size_t)s.batch * s.in_h * s.in_w * s.channels;
         float *x = nt_alloc(nx * 4);
         double *xd = nt_alloc(nx * 8);
-        for (size_t i = 0; i < nx; ++i)
-            x[i] = (float)((double)i - (double)nx / 2) / 64.0f;
-        for (size_t i = nx; i > 1; --i) { /* Fisher-Yates */
-            size_t j = rp_rng_below(&rng, (uint32_t)i);
-            float t = x[i - 1];
-            x[i - 1] = x[j];
-            x[j] = t;
-        }
+        fill(&rng, it, nx, x);
         for (size_t i = 0; i < nx; ++i)
             xd[i] = x[i];
-        check_pool(&rng, s, x, xd, 1);
+        check_pool(&rng, s, x, xd, fd);
         free(x);
         free(xd);
     }
 }
+
+/* No ties, so finite differences are exact. */
+START_TEST(random_shapes_match_reference_and_fd)
+{
+    random_shapes(4321, fill_distinct, 1);
+}
 END_TEST
 
-/* Inputs drawn from {-1, 0, 1} (or all equal): nearly every window holds
- * tied maxima; the gradient must go to the first in row-major order. */
+/* Nearly every window holds tied maxima; the gradient must go to the first
+ * in row-major order. */
 START_TEST(ties_go_to_the_first_maximum)
 {
-    rp_rng rng;
-    rp_rng_init(&rng, 77, 0, 0);
-    for (int it = 0; it < 120; ++it) {
-        rp_maxpool_shape s = random_shape(&rng, it);
-        const size_t nx = (size_t)s.batch * s.in_h * s.in_w * s.channels;
-        float *x = nt_alloc(nx * 4);
-        double *xd = nt_alloc(nx * 8);
-        for (size_t i = 0; i < nx; ++i) {
-            x[i] = it % 10 == 9 ? -0.5f : (float)nt_int(&rng, -1, 1);
-            xd[i] = x[i];
-        }
-        check_pool(&rng, s, x, xd, 0);
-        free(x);
-        free(xd);
-    }
+    random_shapes(77, fill_ties, 0);
 }
 END_TEST
 
