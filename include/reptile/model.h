@@ -1,19 +1,22 @@
 /**
  * @file model.h
- * @brief Sequential models (conv2d, batchnorm, relu, flatten, dense) with one
- *        contiguous parameter buffer, and their supervised training step.
+ * @brief Sequential models (conv2d, batchnorm, maxpool2d, relu, flatten,
+ *        dense) with one contiguous parameter buffer, and their supervised
+ *        training step.
  *
  * A model is built layer by layer from an input shape, or in one call for
- * the Keras tutorial's Omniglot network. Tensors are float32 NHWC, batch
- * first. Trainable parameters live in one contiguous buffer (so snapshots,
- * restores and Reptile's interpolation are plain array operations); the
- * non-trainable BatchNorm moving statistics live in a second buffer, the
- * "state", handled explicitly.
+ * the Keras tutorial's Omniglot network or the Reptile paper's
+ * Mini-ImageNet network. Tensors are float32 NHWC, batch first. Trainable
+ * parameters live in one contiguous buffer (so snapshots, restores and
+ * Reptile's interpolation are plain array operations); the non-trainable
+ * BatchNorm moving statistics live in a second buffer, the "state",
+ * handled explicitly.
  *
  * Parameter order in the buffer: layers in order; conv2d kernel (HWIO, as
  * Keras: [kh][kw][in][out]) then bias [out]; batchnorm gamma then beta;
- * dense kernel [in][out] then bias [out]. State order: for each batchnorm
- * layer, moving mean then moving variance.
+ * dense kernel [in][out] then bias [out]; maxpool2d, relu and flatten have
+ * none. State order: for each batchnorm layer, moving mean then moving
+ * variance.
  *
  * Threading: a model is used by one thread at a time.
  */
@@ -28,12 +31,13 @@ REPTILE_BEGIN_DECLS
 /** Opaque sequential model. */
 typedef struct reptile_model reptile_model;
 
-/** Spatial padding of a convolution. */
+/** Spatial padding of a convolution or a max-pooling layer. */
 enum reptile_padding {
     /** TensorFlow "same": output = ceil(input / stride); the odd padding
      *  row/column goes to the bottom/right. */
     REPTILE_PADDING_SAME = 0,
-    /** No padding: output = (input - kernel) / stride + 1. */
+    /** No padding: output = (input - kernel) / stride + 1 (kernel: the
+     *  pooling window for max-pooling). */
     REPTILE_PADDING_VALID = 1
 };
 
@@ -87,6 +91,26 @@ REPTILE_API int reptile_model_new(reptile_model **out, int height, int width, in
 REPTILE_API int reptile_model_new_omniglot(reptile_model **out, int classes, uint64_t seed);
 
 /**
+ * @brief Build the Reptile paper's Mini-ImageNet network, ready to train.
+ *
+ * The network of the paper's reference implementation
+ * (openai/supervised-reptile, models.py, MiniImageNetModel): input
+ * 84x84x3 -> 4 x [Conv2D(32, 3x3, stride 1, same) -> BatchNorm(eps 1e-3,
+ * momentum 0.99) -> MaxPool(2x2, stride 2, same) -> ReLU] -> Flatten ->
+ * Dense(classes). The spatial size goes 84 -> 42 -> 21 -> 11 -> 6, so the
+ * flatten has 6x6x32 = 1152 features; 34,661 parameters for 5 classes. It
+ * pools before the ReLU, as the reference does (ReLU and max commute: the
+ * other order gives equal outputs). Parameters are initialised as
+ * reptile_model_new_omniglot() does (Glorot-uniform kernels, zero biases,
+ * gamma 1, beta 0, moving mean 0, moving variance 1) from @p seed.
+ * @param out     Receives the model; NULL on failure.
+ * @param classes Number of output classes (2..4096).
+ * @param seed    Seed of the initialisation.
+ * @return 0, REPTILE_EINVAL, REPTILE_ENOMEM.
+ */
+REPTILE_API int reptile_model_new_miniimagenet(reptile_model **out, int classes, uint64_t seed);
+
+/**
  * @brief Append a 2-D convolution with bias.
  * @param model   A model still being built (no parameters accessed yet).
  * @param filters Output channels (>= 1).
@@ -108,6 +132,30 @@ REPTILE_API int reptile_model_add_conv2d(reptile_model *model, int filters, int 
  * @return 0, REPTILE_EINVAL, REPTILE_ESTATE.
  */
 REPTILE_API int reptile_model_add_batchnorm(reptile_model *model, float eps, float momentum);
+
+/**
+ * @brief Append 2-D max-pooling: each output channel is the maximum of its
+ *        input channel over a pool_h x pool_w window. No parameters.
+ *
+ * Padding as TensorFlow's max_pool: with REPTILE_PADDING_SAME the output is
+ * ceil(input / stride), the total padding max((output - 1) * stride + pool
+ * - input, 0) with the odd row/column at the bottom/right, and padded cells
+ * never win (they act as -infinity); with REPTILE_PADDING_VALID the output
+ * is (input - pool) / stride + 1. Windows may overlap (stride < pool) or
+ * skip cells (stride > pool). Ties: the first maximum in row-major window
+ * order (top row first, left to right) takes the whole gradient, as
+ * TensorFlow's CPU kernel and PyTorch do.
+ * @param model   A model still being built (no parameters accessed yet).
+ * @param pool_h,pool_w Window size (1..64).
+ * @param stride_h,stride_w Strides (1..64).
+ * @param padding REPTILE_PADDING_SAME or REPTILE_PADDING_VALID.
+ * @return 0; REPTILE_EINVAL for bad values (the message names them);
+ *         REPTILE_ESHAPE if the input is not an image (after
+ *         flatten/dense) or smaller than a valid window; REPTILE_ESTATE
+ *         once the model is finalised.
+ */
+REPTILE_API int reptile_model_add_maxpool2d(reptile_model *model, int pool_h, int pool_w,
+                                            int stride_h, int stride_w, int padding);
 
 /** @brief Append a ReLU. @return 0 or REPTILE_ESTATE / REPTILE_EINVAL. */
 REPTILE_API int reptile_model_add_relu(reptile_model *model);

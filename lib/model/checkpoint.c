@@ -20,14 +20,22 @@
 
 /* ---- architecture JSON ------------------------------------------------------ */
 
+static const char *padding_name(const rp_layer *l)
+{
+    return l->padding == REPTILE_PADDING_SAME ? "same" : "valid";
+}
+
 static json_t *layer_json(const rp_layer *l)
 {
     switch (l->kind) {
     case RP_LAYER_CONV2D:
         return json_pack("{s:s, s:i, s:[i, i], s:[i, i], s:s}", "type", "conv2d", "filters",
                          l->out_c, "kernel", l->conv.k_h, l->conv.k_w, "strides",
-                         l->conv.stride_h, l->conv.stride_w, "padding",
-                         l->padding == REPTILE_PADDING_SAME ? "same" : "valid");
+                         l->conv.stride_h, l->conv.stride_w, "padding", padding_name(l));
+    case RP_LAYER_MAXPOOL:
+        return json_pack("{s:s, s:[i, i], s:[i, i], s:s}", "type", "maxpool2d", "pool",
+                         l->maxpool.pool_h, l->maxpool.pool_w, "strides", l->maxpool.stride_h,
+                         l->maxpool.stride_w, "padding", padding_name(l));
     case RP_LAYER_BATCHNORM:
         /* float -> double is exact and jansson prints 17 digits: round trip. */
         return json_pack("{s:s, s:f, s:f}", "type", "batchnorm", "epsilon", (double)l->eps,
@@ -85,8 +93,17 @@ static int get_float(json_t *v, float *out)
     return 0;
 }
 
-/* Appends layer i described by `l` to m through the public builder. */
-static int add_layer(reptile_model *m, json_t *l, int i, const char *what)
+/* "same" / "valid" -> REPTILE_PADDING_*; -1 for anything else. */
+static int parse_padding(const char *name)
+{
+    return strcmp(name, "same") == 0 ? REPTILE_PADDING_SAME
+           : strcmp(name, "valid") == 0 ? REPTILE_PADDING_VALID
+                                        : -1;
+}
+
+/* Appends layer i described by `l` to m through the public builder; the
+ * file's format_version bounds the layer types it may hold. */
+static int add_layer(reptile_model *m, json_t *l, int i, long version, const char *what)
 {
     json_error_t err;
     const char *type = NULL;
@@ -101,13 +118,25 @@ static int add_layer(reptile_model *m, json_t *l, int i, const char *what)
                            "filters", &filters, "kernel", &kernel, "strides", &strides, "padding",
                            &padding) != 0 ||
             get_dim(filters, &f) || get_pair(kernel, &kh, &kw) || get_pair(strides, &sh, &sw) ||
-            (strcmp(padding, "same") != 0 && strcmp(padding, "valid") != 0))
+            parse_padding(padding) < 0)
             return rp_error(REPTILE_EFORMAT, "%s: architecture layer %d: conv2d needs filters, "
                             "kernel [h, w], strides [h, w] and padding \"same\" or \"valid\"",
                             what, i);
-        rc = reptile_model_add_conv2d(m, f, kh, kw, sh, sw,
-                                      strcmp(padding, "same") == 0 ? REPTILE_PADDING_SAME
-                                                                   : REPTILE_PADDING_VALID);
+        rc = reptile_model_add_conv2d(m, f, kh, kw, sh, sw, parse_padding(padding));
+    } else if (strcmp(type, "maxpool2d") == 0) {
+        json_t *pool, *strides;
+        const char *padding;
+        int ph, pw, sh, sw;
+        if (version < RP_CKPT_VERSION_MAXPOOL)
+            return rp_error(REPTILE_EFORMAT, "%s: architecture layer %d: maxpool2d layers need "
+                            "format_version %d or later, the file says %ld", what, i,
+                            RP_CKPT_VERSION_MAXPOOL, version);
+        if (json_unpack_ex(l, &err, JSON_STRICT, "{s:s, s:o, s:o, s:s}", "type", &type, "pool",
+                           &pool, "strides", &strides, "padding", &padding) != 0 ||
+            get_pair(pool, &ph, &pw) || get_pair(strides, &sh, &sw) || parse_padding(padding) < 0)
+            return rp_error(REPTILE_EFORMAT, "%s: architecture layer %d: maxpool2d needs pool "
+                            "[h, w], strides [h, w] and padding \"same\" or \"valid\"", what, i);
+        rc = reptile_model_add_maxpool2d(m, ph, pw, sh, sw, parse_padding(padding));
     } else if (strcmp(type, "batchnorm") == 0) {
         json_t *eps, *momentum;
         float e, mo;
@@ -152,8 +181,10 @@ static int add_layer(reptile_model *m, json_t *l, int i, const char *what)
     return rc ? rp_error_wrap(REPTILE_EFORMAT, "%s", what) : 0;
 }
 
-/* Builds an unfinalised model (no parameter buffers yet) from the JSON. */
-static int model_from_architecture(reptile_model **out, const char *arch, const char *what)
+/* Builds an unfinalised model (no parameter buffers yet) from the JSON of
+ * a file of this format_version. */
+static int model_from_architecture(reptile_model **out, const char *arch, long version,
+                                   const char *what)
 {
     *out = NULL;
     json_error_t err;
@@ -177,7 +208,7 @@ static int model_from_architecture(reptile_model **out, const char *arch, const 
     if (rc == 0 && reptile_model_new(&m, h, w, c) != 0)
         rc = rp_error_wrap(REPTILE_EFORMAT, "%s", what);
     for (size_t i = 0; rc == 0 && i < json_array_size(layers); ++i)
-        rc = add_layer(m, json_array_get(layers, i), (int)i, what);
+        rc = add_layer(m, json_array_get(layers, i), (int)i, version, what);
     if (rc == 0 && m->layers[m->n_layers - 1].kind != RP_LAYER_DENSE)
         rc = rp_error(REPTILE_EFORMAT, "%s: the architecture's last layer must be dense", what);
     json_decref(root);
@@ -229,11 +260,30 @@ static int layer_tensors(const rp_layer *l, int i, tensor_ref *t)
                             {l->out_c, 0, 0, 0}};
         snprintf(t[n++].name, NAME_MAX_LEN, "layers.%d.dense.bias", i);
         break;
+    case RP_LAYER_MAXPOOL:
     case RP_LAYER_RELU:
     case RP_LAYER_FLATTEN:
         break;
     }
     return n;
+}
+
+/* The lowest format_version that describes m's file. */
+static int format_version_of(const reptile_model *m)
+{
+    for (int i = 0; i < m->n_layers; ++i)
+        if (m->layers[i].kind == RP_LAYER_MAXPOOL)
+            return RP_CKPT_VERSION_MAXPOOL;
+    return 1;
+}
+
+/* The file's format_version, 0 when missing or malformed. */
+static long file_version(const rp_st_file *f)
+{
+    uint64_t version = 0;
+    if (rp_parse_decimal(rp_st_meta(f, "format_version"), INT_MAX, &version) != 0)
+        return 0;
+    return (long)version;
 }
 
 int rp_ckpt_writer_new(rp_st_writer **out, const reptile_model *m, const char *kind)
@@ -246,7 +296,7 @@ int rp_ckpt_writer_new(rp_st_writer **out, const reptile_model *m, const char *k
     if (!arch)
         return rp_error(REPTILE_ENOMEM, "checkpoint: cannot describe the architecture");
     char version[16];
-    snprintf(version, sizeof version, "%d", RP_CKPT_FORMAT_VERSION);
+    snprintf(version, sizeof version, "%d", format_version_of(m));
     rp_st_writer *w = NULL;
     rc = rp_st_writer_new(&w);
     if (rc == 0)
@@ -285,13 +335,13 @@ int rp_ckpt_check(const rp_st_file *f, const char *kind)
                         "%s: a safetensors file without libreptile metadata (__metadata__ "
                         "\"format\" is %s%s%s): written by another program?", what,
                         format ? "\"" : "missing", format ? format : "", format ? "\"" : "");
-    uint64_t version = 0;
-    if (rp_parse_decimal(rp_st_meta(f, "format_version"), INT_MAX, &version) != 0 || version < 1)
+    long version = file_version(f);
+    if (version < 1)
         return rp_error(REPTILE_EFORMAT, "%s: missing or malformed format_version", what);
     if (version > RP_CKPT_FORMAT_VERSION)
         return rp_error(REPTILE_EVERSION,
                         "%s: checkpoint format_version %ld is newer than this library reads (%d); "
-                        "written by libreptile %s", what, (long)version, RP_CKPT_FORMAT_VERSION,
+                        "written by libreptile %s", what, version, RP_CKPT_FORMAT_VERSION,
                         rp_st_meta(f, "library_version") ? rp_st_meta(f, "library_version") : "?");
     int rc = rp_st_verify_checksums(f);
     if (rc)
@@ -311,7 +361,7 @@ int rp_ckpt_read_model(reptile_model **out, rp_st_file *f)
     *out = NULL;
     const char *what = rp_st_what(f);
     reptile_model *m = NULL;
-    int rc = model_from_architecture(&m, rp_st_meta(f, "architecture"), what);
+    int rc = model_from_architecture(&m, rp_st_meta(f, "architecture"), file_version(f), what);
     if (rc)
         return rc;
     /* Nothing sized by the architecture is allocated before it is bounded

@@ -8,9 +8,13 @@
 #include "core/safetensors.h"
 
 #define RP_CKPT_FORMAT "libreptile"
-/* Bumped on any change an older reader would misread; readers reject
- * versions newer than theirs (REPTILE_EVERSION). */
-#define RP_CKPT_FORMAT_VERSION 1
+/* Bumped on any change an older reader would misread or reject; readers
+ * reject versions newer than theirs (REPTILE_EVERSION). A writer writes the
+ * lowest version that describes its file, so that older readers keep
+ * reading every file that uses nothing newer. Version 2 added maxpool2d
+ * layers. */
+#define RP_CKPT_FORMAT_VERSION 2
+#define RP_CKPT_VERSION_MAXPOOL 2
 
 #define RP_CKPT_KIND_MODEL "model"
 #define RP_CKPT_KIND_META "meta-state"

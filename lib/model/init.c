@@ -1,4 +1,5 @@
-/* Keras initialisers and the tutorial's Omniglot network. */
+/* Keras initialisers, the tutorial's Omniglot network and the paper's
+ * Mini-ImageNet network. */
 #include "model/model_internal.h"
 #include "core/error_internal.h"
 #include "core/rng.h"
@@ -52,20 +53,27 @@ int reptile_model_init(reptile_model *m, uint64_t seed)
     return 0;
 }
 
-int reptile_model_new_omniglot(reptile_model **out, int classes, uint64_t seed)
+/* The four-block networks of the tutorial and the paper: input side x side
+ * x channels -> 4 x [Conv2D(filters, 3x3, conv_stride, same) ->
+ * BatchNorm(1e-3, 0.99) -> (MaxPool(2x2, stride 2, same) when pool) ->
+ * ReLU] -> Flatten -> Dense(classes), initialised from seed. */
+static int new_four_block_net(reptile_model **out, const char *what, int classes, uint64_t seed,
+                              int side, int channels, int filters, int conv_stride, int pool)
 {
     if (!out)
-        return rp_error(REPTILE_EINVAL, "reptile_model_new_omniglot: out is NULL");
+        return rp_error(REPTILE_EINVAL, "%s: out is NULL", what);
     *out = NULL;
     if (classes < 2 || classes > 4096)
-        return rp_error(REPTILE_EINVAL, "reptile_model_new_omniglot: classes must be in 2..4096, got %d",
-                        classes);
+        return rp_error(REPTILE_EINVAL, "%s: classes must be in 2..4096, got %d", what, classes);
     reptile_model *m;
-    int rc = reptile_model_new(&m, 28, 28, 1);
+    int rc = reptile_model_new(&m, side, side, channels);
     for (int block = 0; rc == 0 && block < 4; ++block) {
-        rc = reptile_model_add_conv2d(m, 64, 3, 3, 2, 2, REPTILE_PADDING_SAME);
+        rc = reptile_model_add_conv2d(m, filters, 3, 3, conv_stride, conv_stride,
+                                      REPTILE_PADDING_SAME);
         if (rc == 0)
             rc = reptile_model_add_batchnorm(m, 1e-3f, 0.99f);
+        if (rc == 0 && pool)
+            rc = reptile_model_add_maxpool2d(m, 2, 2, 2, 2, REPTILE_PADDING_SAME);
         if (rc == 0)
             rc = reptile_model_add_relu(m);
     }
@@ -81,6 +89,19 @@ int reptile_model_new_omniglot(reptile_model **out, int classes, uint64_t seed)
     }
     *out = m;
     return 0;
+}
+
+int reptile_model_new_omniglot(reptile_model **out, int classes, uint64_t seed)
+{
+    return new_four_block_net(out, "reptile_model_new_omniglot", classes, seed, 28, 1, 64, 2, 0);
+}
+
+/* The reference implementation's MiniImageNetModel (openai/supervised-
+ * reptile, models.py): BatchNorm, then the pool, then the ReLU. */
+int reptile_model_new_miniimagenet(reptile_model **out, int classes, uint64_t seed)
+{
+    return new_four_block_net(out, "reptile_model_new_miniimagenet", classes, seed, 84, 3, 32, 1,
+                              1);
 }
 
 int reptile_model_with_outputs(reptile_model **out, const reptile_model *src, int outputs,

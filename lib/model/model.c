@@ -82,25 +82,40 @@ static void commit_layer(reptile_model *m, rp_layer *l, size_t params, size_t st
     m->n_layers++;
 }
 
+/* begin_layer for a layer that slides a window over an image. */
+static int begin_image_layer(reptile_model *m, const char *what, const char *layers, rp_layer **out)
+{
+    int rc = begin_layer(m, what, out);
+    if (rc == 0 && is_flat(m))
+        rc = rp_error(REPTILE_ESHAPE, "%s: input is flat (after flatten/dense); %s need an image",
+                      what, layers);
+    return rc;
+}
+
+static int check_padding(const char *what, int padding)
+{
+    if (padding != REPTILE_PADDING_SAME && padding != REPTILE_PADDING_VALID)
+        return rp_error(REPTILE_EINVAL, "%s: unknown padding %d (REPTILE_PADDING_SAME %d or "
+                        "REPTILE_PADDING_VALID %d)", what, padding, REPTILE_PADDING_SAME,
+                        REPTILE_PADDING_VALID);
+    return 0;
+}
+
 int reptile_model_add_conv2d(reptile_model *m, int filters, int kernel_h, int kernel_w,
                              int stride_h, int stride_w, int padding)
 {
     rp_layer *l = NULL;
-    int rc = begin_layer(m, "reptile_model_add_conv2d", &l);
+    int rc = begin_image_layer(m, "reptile_model_add_conv2d", "convolutions", &l);
     if (rc)
         return rc;
-    if (is_flat(m))
-        return rp_error(REPTILE_ESHAPE,
-                        "reptile_model_add_conv2d: input is flat (after flatten/dense); "
-                        "convolutions need an image");
     if (filters < 1 || filters > RP_MAX_DIM || kernel_h < 1 || kernel_w < 1 || kernel_h > 64 ||
         kernel_w > 64 || stride_h < 1 || stride_w < 1 || stride_h > 64 || stride_w > 64)
         return rp_error(REPTILE_EINVAL,
                         "reptile_model_add_conv2d: filters %d, kernel %dx%d, stride %dx%d out of "
                         "range (filters 1..%d, kernel and stride 1..64)",
                         filters, kernel_h, kernel_w, stride_h, stride_w, RP_MAX_DIM);
-    if (padding != REPTILE_PADDING_SAME && padding != REPTILE_PADDING_VALID)
-        return rp_error(REPTILE_EINVAL, "reptile_model_add_conv2d: unknown padding %d", padding);
+    if ((rc = check_padding("reptile_model_add_conv2d", padding)) != 0)
+        return rc;
     rp_conv2d_shape *s = &l->conv;
     s->batch = 1;
     s->in_h = l->in_h;
@@ -120,6 +135,35 @@ int reptile_model_add_conv2d(reptile_model *m, int filters, int kernel_h, int ke
     l->out_w = s->out_w;
     l->out_c = filters;
     commit_layer(m, l, (size_t)kernel_h * kernel_w * l->in_c * filters + (size_t)filters, 0);
+    return 0;
+}
+
+int reptile_model_add_maxpool2d(reptile_model *m, int pool_h, int pool_w, int stride_h,
+                                int stride_w, int padding)
+{
+    rp_layer *l = NULL;
+    int rc = begin_image_layer(m, "reptile_model_add_maxpool2d", "max-pooling layers", &l);
+    if (rc)
+        return rc;
+    if (pool_h < 1 || pool_w < 1 || pool_h > 64 || pool_w > 64 || stride_h < 1 || stride_w < 1 ||
+        stride_h > 64 || stride_w > 64)
+        return rp_error(REPTILE_EINVAL,
+                        "reptile_model_add_maxpool2d: pool %dx%d, stride %dx%d out of range "
+                        "(pool and stride 1..64)", pool_h, pool_w, stride_h, stride_w);
+    if ((rc = check_padding("reptile_model_add_maxpool2d", padding)) != 0)
+        return rc;
+    rp_maxpool_shape *s = &l->maxpool;
+    *s = (rp_maxpool_shape){.batch = 1, .in_h = l->in_h, .in_w = l->in_w, .channels = l->in_c,
+                            .pool_h = pool_h, .pool_w = pool_w, .stride_h = stride_h,
+                            .stride_w = stride_w, .pad_same = padding == REPTILE_PADDING_SAME};
+    if ((rc = rp_maxpool_resolve(s)) != 0)
+        return rp_error_wrap(rc, "reptile_model_add_maxpool2d");
+    l->kind = RP_LAYER_MAXPOOL;
+    l->padding = padding;
+    l->out_h = s->out_h;
+    l->out_w = s->out_w;
+    l->out_c = l->in_c;
+    commit_layer(m, l, 0, 0);
     return 0;
 }
 
@@ -327,7 +371,10 @@ int rp_model_same_architecture(const reptile_model *a, const reptile_model *b)
         if (x->kind != y->kind || x->out_h != y->out_h || x->out_w != y->out_w ||
             x->out_c != y->out_c || x->conv.k_h != y->conv.k_h || x->conv.k_w != y->conv.k_w ||
             x->conv.stride_h != y->conv.stride_h || x->conv.stride_w != y->conv.stride_w ||
-            x->padding != y->padding || x->eps != y->eps || x->momentum != y->momentum)
+            x->maxpool.pool_h != y->maxpool.pool_h || x->maxpool.pool_w != y->maxpool.pool_w ||
+            x->maxpool.stride_h != y->maxpool.stride_h ||
+            x->maxpool.stride_w != y->maxpool.stride_w || x->padding != y->padding ||
+            x->eps != y->eps || x->momentum != y->momentum)
             return 0;
     }
     return 1;

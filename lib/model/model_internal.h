@@ -13,6 +13,7 @@
 #include "reptile/model.h"
 #include "core/pool.h"
 #include "nn/conv2d.h"
+#include "nn/maxpool.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +26,8 @@ enum rp_layer_kind {
     RP_LAYER_BATCHNORM,
     RP_LAYER_RELU,
     RP_LAYER_FLATTEN,
-    RP_LAYER_DENSE
+    RP_LAYER_DENSE,
+    RP_LAYER_MAXPOOL
 };
 
 typedef struct rp_layer {
@@ -33,6 +35,7 @@ typedef struct rp_layer {
     int in_h, in_w, in_c;    /* per-image input shape; flat tensors have h = w = 1 */
     int out_h, out_w, out_c;
     rp_conv2d_shape conv;    /* conv2d: resolved shape, batch set per call */
+    rp_maxpool_shape maxpool; /* maxpool: resolved shape, batch set per call */
     int padding;
     float eps, momentum;     /* batchnorm */
     size_t param_offset;     /* kernel (or gamma) */
@@ -49,6 +52,7 @@ typedef struct rp_shard {
     float *conv_ws[RP_MAX_LAYERS];  /* conv2d workspaces, kept from forward to backward */
     float *bn_mean[RP_MAX_LAYERS];  /* batch statistics saved for backward */
     float *bn_invstd[RP_MAX_LAYERS];
+    int32_t *pool_argmax[RP_MAX_LAYERS]; /* maxpool winners, kept from forward to backward */
     float *grad_a, *grad_b;  /* ping-pong activation gradients */
     float *dlogits;
     float *param_grad;       /* this shard's parameter gradient */

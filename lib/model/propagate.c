@@ -37,6 +37,12 @@ void rp_model_forward_shard(reptile_model *m, rp_shard *sh, int bn_mode)
                                            m->state + ly->state_offset + ly->out_c, out);
             break;
         }
+        case RP_LAYER_MAXPOOL: {
+            rp_maxpool_shape s = ly->maxpool;
+            s.batch = n;
+            rp_maxpool_forward(&s, in, out, sh->pool_argmax[l]);
+            break;
+        }
         case RP_LAYER_RELU:
             rp_relu_forward((size_t)rows * ly->out_c, in, out);
             break;
@@ -81,6 +87,13 @@ void rp_model_backward_shard(reptile_model *m, rp_shard *sh, int bn_mode)
                                             m->state + ly->state_offset,
                                             m->state + ly->state_offset + ly->out_c, dx, g,
                                             g + ly->out_c);
+            break;
+        case RP_LAYER_MAXPOOL:
+            if (l > 0) { /* a first layer's input gradient is never needed */
+                rp_maxpool_shape s = ly->maxpool;
+                s.batch = n;
+                rp_maxpool_backward(&s, sh->pool_argmax[l], dy, dx);
+            }
             break;
         case RP_LAYER_RELU:
             /* In place: the gradient buffer is reused. */

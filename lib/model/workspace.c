@@ -1,12 +1,15 @@
 /* Per-shard workspaces: one arena per shard, carved into activation,
- * convolution, BatchNorm-statistics and gradient buffers. Sized for the
- * largest batch seen, so steady-state steps never allocate. */
+ * convolution, max-pooling (winners), BatchNorm-statistics and gradient
+ * buffers. Sized for the largest batch seen, so steady-state steps never
+ * allocate. */
 #include "model/model_internal.h"
 #include "core/error_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(sizeof(int32_t) == sizeof(float), "maxpool winners share the float arena");
 
 /* Round float counts up to 64 bytes so every buffer starts cache-aligned. */
 static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
@@ -46,6 +49,13 @@ static size_t layout(reptile_model *m, rp_shard *sh, int cap, int carve)
             rp_conv2d_shape s = ly->conv;
             s.batch = cap;
             TAKE(sh->conv_ws[l], rp_conv2d_workspace_floats(&s));
+        }
+        if (ly->kind == RP_LAYER_MAXPOOL) {
+            /* The winners, one int32 per output, in as many float slots. */
+            float *slots = NULL;
+            TAKE(slots, out);
+            if (carve)
+                sh->pool_argmax[l] = (int32_t *)slots;
         }
         if (ly->kind == RP_LAYER_BATCHNORM) {
             TAKE(sh->bn_mean[l], (size_t)ly->out_c);

@@ -4,6 +4,7 @@
 #include "nn/colsum.h"
 #include "nn/conv2d_direct.h"
 #include "nn/im2col.h"
+#include "nn/window.h"
 #include "core/error_internal.h"
 
 #include "nn/gemm.h"
@@ -28,21 +29,10 @@ int rp_conv2d_resolve(rp_conv2d_shape *s)
                         s->k_h, s->k_w, s->stride_h, s->stride_w);
     if (s->pad_same != 0 && s->pad_same != 1)
         return rp_error(REPTILE_EINVAL, "conv2d: pad_same must be 0 or 1, got %d", s->pad_same);
-    if (s->pad_same) {
-        s->out_h = (s->in_h + s->stride_h - 1) / s->stride_h;
-        s->out_w = (s->in_w + s->stride_w - 1) / s->stride_w;
-        int ph = (s->out_h - 1) * s->stride_h + s->k_h - s->in_h;
-        int pw = (s->out_w - 1) * s->stride_w + s->k_w - s->in_w;
-        s->pad_top = ph > 0 ? ph / 2 : 0;
-        s->pad_left = pw > 0 ? pw / 2 : 0;
-    } else {
-        if (s->k_h > s->in_h || s->k_w > s->in_w)
-            return rp_error(REPTILE_ESHAPE, "conv2d: %dx%d kernel does not fit a %dx%d input with valid padding",
-                            s->k_h, s->k_w, s->in_h, s->in_w);
-        s->out_h = (s->in_h - s->k_h) / s->stride_h + 1;
-        s->out_w = (s->in_w - s->k_w) / s->stride_w + 1;
-        s->pad_top = s->pad_left = 0;
-    }
+    if (rp_window_extent(s->in_h, s->k_h, s->stride_h, s->pad_same, &s->out_h, &s->pad_top) ||
+        rp_window_extent(s->in_w, s->k_w, s->stride_w, s->pad_same, &s->out_w, &s->pad_left))
+        return rp_error(REPTILE_ESHAPE, "conv2d: %dx%d kernel does not fit a %dx%d input with valid padding",
+                        s->k_h, s->k_w, s->in_h, s->in_w);
     /* GEMM dimensions are int: keep M*K and M*N within range. */
     long long m = (long long)s->batch * s->out_h * s->out_w;
     long long k = (long long)s->k_h * s->k_w * s->in_c;

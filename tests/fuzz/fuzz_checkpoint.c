@@ -6,7 +6,8 @@
  * Build: CC=clang meson setup build-fuzz -Dfuzz=true; run:
  *   build-fuzz/tests/fuzz/fuzz-checkpoint -max_len=65536 -max_total_time=60 \
  *     corpus/ tests/fuzz/corpus-checkpoint/
- * (the seed is a small file from reptile_model_save()). */
+ * (the seeds are small files from reptile_model_save(); pooled.safetensors
+ * has maxpool2d layers, format_version 2). */
 #include "core/safetensors.h"
 #include "model/checkpoint_internal.h"
 #include "reptile/model.h"

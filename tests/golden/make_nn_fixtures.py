@@ -16,38 +16,31 @@ gradients from the parameter change of one plain SGD step
 (reptile_model_train_step). The gradient of the input is not stored: no
 public function exposes it, and the library never computes it.
 
-File format: ASCII header lines "name dtype count\\n" ending with "end\\n",
-then the payloads in header order, little-endian (f32 / i32 / i8).
-Big 3x3x64x64 kernels are stored as int8 q with weight = q * 2^-11 (exact in
-float32) and their gradients as every 13th element (stride coprime to 64, so
-all taps and channels are covered) plus the float64 dot product of the full
-gradient with a fixed +-1 pattern, to keep the file small.
+File format: tests/golden/fixture_io.py. Big 3x3x64x64 kernels are stored as
+int8 q with weight = q * 2^-11 (exact in float32) and their gradients as
+every 13th element (stride coprime to 64, so all taps and channels are
+covered) plus the float64 dot product of the full gradient with a fixed +-1
+pattern, to keep the file small.
 
 Run: /usr/bin/python3 tests/golden/make_nn_fixtures.py (needs torch and numpy,
 Debian python3-torch; the C test only reads the file). The output is the same
-bytes on every run (torch 1.13.1, numpy 1.24.2).
+bytes on every run (torch 1.13.1, numpy 1.24.2); another torch build (Debian
+12's 1.13.0a0) changes only the float noise of the conv bias gradients under
+batch statistics (~1e-14, analytically zero, checked as such).
 """
-import os
-import struct
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fixture_io import Records, f32, same_pad
+
 torch.set_default_dtype(torch.float64)
 BATCH, WAYS, CH, EPS, MOMENTUM = 6, 5, 64, 1e-3, 0.99
 SUBSAMPLE = 13
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "nn", "omniglot_net.bin")
 
 rng = np.random.default_rng(20240611)
-records = []  # (name, dtype, ndarray)
-
-
-def add(name, dtype, arr):
-    records.append((name, dtype, np.ascontiguousarray(arr).ravel()))
-
-
-def f32(a):
-    return np.asarray(a, dtype=np.float32)
+records = Records()
+add = records.add
 
 
 def sign_pattern(n):
@@ -85,12 +78,6 @@ add("dense/kernel", "f32", dense_w)
 add("dense/bias", "f32", dense_b)
 
 
-def same_pad(n, k, s):
-    out = -(-n // s)
-    total = max((out - 1) * s + k - n, 0)
-    return total // 2, total - total // 2
-
-
 def run(train):
     t = lambda a: torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
     xt = torch.tensor(np.asarray(x, dtype=np.float64))  # no gradient: not observable
@@ -120,9 +107,7 @@ def run(train):
     loss = F.cross_entropy(logits, torch.tensor(labels, dtype=torch.long), reduction="sum")
     loss.backward()
     mode = "train" if train else "infer"
-    add(mode + "/logits", "f32", logits.detach().numpy())
-    add(mode + "/probs", "f32", F.softmax(logits, dim=1).detach().numpy())
-    add(mode + "/loss", "f32", [loss.item()])
+    records.add_outputs(mode + "/", logits, loss)
     for l in range(4):
         g = ks[l].grad.numpy().ravel()
         if l == 0:
@@ -145,12 +130,4 @@ def run(train):
 run(True)
 run(False)
 
-np_types = {"f32": "<f4", "i32": "<i4", "i8": "i1"}
-os.makedirs(os.path.dirname(OUT), exist_ok=True)
-with open(OUT, "wb") as f:
-    for name, dt, a in records:
-        f.write(("%s %s %d\n" % (name, dt, a.size)).encode())
-    f.write(b"end\n")
-    for name, dt, a in records:
-        f.write(a.astype(np_types[dt]).tobytes())
-print("wrote %s (%d bytes, %d tensors)" % (OUT, os.path.getsize(OUT), len(records)))
+records.write("omniglot_net.bin")

@@ -1,6 +1,8 @@
-/* Interoperability helper: builds the tutorial's Omniglot network, trains it
- * a few steps (so parameters and BatchNorm moving statistics are no longer
- * their initial values), saves it to DIR/model.safetensors and writes a
+/* Interoperability helper: builds the tutorial's Omniglot network (or, with
+ * the argument miniimagenet, the Reptile paper's Mini-ImageNet network with
+ * its max-pooling), trains it a few steps (so parameters and BatchNorm
+ * moving statistics are no longer their initial values), saves it to
+ * DIR/model.safetensors and writes a
  * fixed input batch with the class probabilities libreptile computes for it
  * (inference mode: moving statistics) to DIR/io.txt:
  *
@@ -16,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* xorshift64*: a fixed, self-contained input stream. */
 static float next_uniform(uint64_t *s)
@@ -34,22 +37,28 @@ static int fail(const char *what)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: dump-logits DIR\n");
+    const int mini = argc == 3 && strcmp(argv[2], "miniimagenet") == 0;
+    if (argc != 2 && !mini) {
+        fprintf(stderr, "usage: dump-logits DIR [miniimagenet]\n");
         return 2;
     }
-    enum { BATCH = 8, CLASSES = 5, SIDE = 28, STEPS = 6 };
+    enum { BATCH = 8, CLASSES = 5, STEPS = 6, MAX_IMAGE = 84 * 84 * 3 };
+    const int side = mini ? 84 : 28, channels = mini ? 3 : 1;
+    const int image = side * side * channels;
     reptile_model *m = NULL;
     reptile_optimizer *opt = NULL;
-    if (reptile_model_new_omniglot(&m, CLASSES, 42) != 0)
+    if ((mini ? reptile_model_new_miniimagenet(&m, CLASSES, 42)
+              : reptile_model_new_omniglot(&m, CLASSES, 42)) != 0)
         return fail("building the network");
-    if (reptile_optimizer_new_sgd(&opt, 0.05f, 0.9f) != 0)
+    /* A smaller step for the wider network: its logits stay in the range
+     * where probabilities and their logarithms are still informative. */
+    if (reptile_optimizer_new_sgd(&opt, mini ? 0.002f : 0.05f, 0.9f) != 0)
         return fail("creating the optimizer");
-    static float x[BATCH * SIDE * SIDE], probs[BATCH * CLASSES];
+    static float x[BATCH * MAX_IMAGE], probs[BATCH * CLASSES];
     int32_t y[BATCH];
     uint64_t s = 0x9E3779B97F4A7C15ull;
     for (int step = 0; step < STEPS; ++step) {
-        for (int i = 0; i < BATCH * SIDE * SIDE; ++i)
+        for (int i = 0; i < BATCH * image; ++i)
             x[i] = next_uniform(&s);
         for (int i = 0; i < BATCH; ++i)
             y[i] = (i + step) % CLASSES;
@@ -61,7 +70,7 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/model.safetensors", argv[1]);
     if (reptile_model_save(m, path) != 0)
         return fail("saving");
-    for (int i = 0; i < BATCH * SIDE * SIDE; ++i)
+    for (int i = 0; i < BATCH * image; ++i)
         x[i] = next_uniform(&s);
     if (reptile_model_predict(m, x, BATCH, REPTILE_BN_MOVING, probs) != 0)
         return fail("predicting");
@@ -71,8 +80,8 @@ int main(int argc, char **argv)
         perror(path);
         return 1;
     }
-    fprintf(f, "%d %d %d %d %d\n", BATCH, SIDE, SIDE, 1, CLASSES);
-    for (int i = 0; i < BATCH * SIDE * SIDE; ++i)
+    fprintf(f, "%d %d %d %d %d\n", BATCH, side, side, channels, CLASSES);
+    for (int i = 0; i < BATCH * image; ++i)
         fprintf(f, "%.9g\n", (double)x[i]);
     for (int i = 0; i < BATCH * CLASSES; ++i)
         fprintf(f, "%.9g\n", (double)probs[i]);

@@ -3,17 +3,20 @@
 NumPy, and reproduce the model's outputs.
 
     read_checkpoint.py FILE                 list metadata and tensors
-    read_checkpoint.py --dump-logits EXE    run EXE (tests/interop/dump_logits.c)
-                                            in a temporary folder, load the
-                                            checkpoint it saves, run the
-                                            network's forward pass in NumPy and
-                                            compare with libreptile's output
+    read_checkpoint.py --dump-logits EXE [ARG]
+                                            run EXE (tests/interop/dump_logits.c)
+                                            in a temporary folder (with ARG:
+                                            miniimagenet for that network),
+                                            load the checkpoint it saves, run
+                                            the network's forward pass in NumPy
+                                            and compare with libreptile's output
 
 The file is safetensors: an 8-byte little-endian header length N, N bytes of
 JSON, then raw little-endian C-order tensor data (docs/checkpoints.md). The
 forward pass follows the stored architecture: TF "same"/"valid" convolutions
 in NHWC (HWIO kernels), BatchNorm in inference mode (moving statistics),
-ReLU, NHWC flatten, dense. It checks that the probabilities match within
+TF "same"/"valid" max-pooling (padding never wins), ReLU, NHWC flatten,
+dense. It checks that the probabilities match within
 1e-5 and that the logits do too, up to the per-row constant softmax
 discards (logits minus their mean against log-probabilities minus theirs).
 Exit status 0 on success, 1 on a mismatch, 77 (skip) without NumPy.
@@ -64,24 +67,44 @@ def read_safetensors(path):
     return meta, tensors
 
 
-def conv2d(x, kernel, bias, strides, padding):
-    """NHWC input, HWIO kernel, TF padding (extra row/column bottom/right)."""
-    kh, kw, _, out_c = kernel.shape
+def tf_pad(x, kh, kw, strides, padding, value=0.0):
+    """NHWC x padded as TensorFlow does for a kh x kw window (the extra
+    row/column at the bottom/right), and the output size (oh, ow)."""
     sh, sw = strides
-    n, h, w, _ = x.shape
+    _, h, w, _ = x.shape
     if padding == "same":
         oh, ow = -(-h // sh), -(-w // sw)
         ph = max((oh - 1) * sh + kh - h, 0)
         pw = max((ow - 1) * sw + kw - w, 0)
-        x = np.pad(x, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
-    else:
-        oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
-    out = np.zeros((n, oh, ow, out_c), dtype=np.float64)
+        x = np.pad(x, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)),
+                   constant_values=value)
+        return x, oh, ow
+    return x, (h - kh) // sh + 1, (w - kw) // sw + 1
+
+
+def conv2d(x, kernel, bias, strides, padding):
+    """NHWC input, HWIO kernel, TF padding."""
+    kh, kw, _, out_c = kernel.shape
+    sh, sw = strides
+    x, oh, ow = tf_pad(x, kh, kw, strides, padding)
+    out = np.zeros((x.shape[0], oh, ow, out_c), dtype=np.float64)
     for i in range(kh):
         for j in range(kw):
             patch = x[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
             out += patch @ kernel[i, j]
     return out + bias
+
+
+def maxpool2d(x, pool, strides, padding):
+    """NHWC max-pooling, TF padding: padded cells are -inf, so they never win."""
+    kh, kw = pool
+    sh, sw = strides
+    x, oh, ow = tf_pad(x, kh, kw, strides, padding, -np.inf)
+    out = np.full((x.shape[0], oh, ow, x.shape[3]), -np.inf)
+    for i in range(kh):
+        for j in range(kw):
+            out = np.maximum(out, x[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :])
+    return out
 
 
 def forward(meta, t, x):
@@ -98,6 +121,8 @@ def forward(meta, t, x):
         elif kind == "batchnorm":
             eps = float(np.float32(layer["epsilon"]))
             x = (x - p["moving_mean"]) / np.sqrt(p["moving_variance"] + eps) * p["gamma"] + p["beta"]
+        elif kind == "maxpool2d":
+            x = maxpool2d(x, layer["pool"], layer["strides"], layer["padding"])
         elif kind == "relu":
             x = np.maximum(x, 0.0)
         elif kind == "flatten":
@@ -109,15 +134,17 @@ def forward(meta, t, x):
     return x
 
 
-def check_against_libreptile(exe):
+def check_against_libreptile(exe, args):
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([exe, tmp], check=True)
+        subprocess.run([exe, tmp] + args, check=True)
         meta, tensors = read_safetensors(os.path.join(tmp, "model.safetensors"))
         with open(os.path.join(tmp, "io.txt")) as f:
             batch, h, w, c, classes = (int(v) for v in f.readline().split())
             values = np.array([float(line) for line in f], dtype=np.float64)
     assert meta["format"] == "libreptile" and meta["kind"] == "model", meta
-    assert meta["format_version"] == "1", meta["format_version"]
+    # Version 2 added maxpool2d layers; files without them stay version 1.
+    pooled = '"maxpool2d"' in meta["architecture"]
+    assert meta["format_version"] == ("2" if pooled else "1"), meta["format_version"]
     pixels = batch * h * w * c
     x = values[:pixels].astype(np.float32).reshape(batch, h, w, c)
     probs_c = values[pixels:].reshape(batch, classes)
@@ -143,8 +170,8 @@ def check_against_libreptile(exe):
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] == "--dump-logits":
-        return check_against_libreptile(argv[2])
+    if len(argv) in (3, 4) and argv[1] == "--dump-logits":
+        return check_against_libreptile(argv[2], argv[3:])
     if len(argv) == 2:
         meta, tensors = read_safetensors(argv[1])
         for key, value in meta.items():

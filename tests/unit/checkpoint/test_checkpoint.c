@@ -107,18 +107,20 @@ static reptile_dataset *synthetic_set(uint64_t seed)
     return ds;
 }
 
-/* Every layer kind and option: same/valid padding, non-square strides,
- * non-default eps and momentum. */
+/* Every layer kind and option: same/valid padding, non-square strides and
+ * pools, overlapping pooling windows, non-default eps and momentum. */
 static reptile_model *small_net(uint64_t seed, int classes)
 {
     reptile_model *m = NULL;
     ck_assert_int_eq(reptile_model_new(&m, SIDE, SIDE, 1), 0);
     ck_assert_int_eq(reptile_model_add_conv2d(m, 6, 3, 3, 2, 2, REPTILE_PADDING_SAME), 0);
     ck_assert_int_eq(reptile_model_add_batchnorm(m, 1e-3f, 0.99f), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 3, 3, 1, 1, REPTILE_PADDING_SAME), 0);
     ck_assert_int_eq(reptile_model_add_relu(m), 0);
     ck_assert_int_eq(reptile_model_add_conv2d(m, 5, 2, 3, 1, 2, REPTILE_PADDING_VALID), 0);
     ck_assert_int_eq(reptile_model_add_batchnorm(m, 0.25f, 0.5f), 0);
     ck_assert_int_eq(reptile_model_add_relu(m), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 2, 1, 1, 1, REPTILE_PADDING_VALID), 0);
     ck_assert_int_eq(reptile_model_add_flatten(m), 0);
     ck_assert_int_eq(reptile_model_add_dense(m, classes), 0);
     ck_assert_int_eq(reptile_model_init(m, seed), 0);
@@ -184,6 +186,17 @@ START_TEST(model_round_trip_is_exact)
     train_a_little(m, 4);
     const char *path = tmp_path("model.safetensors");
     ck_assert_int_eq(reptile_model_save(m, path), 0);
+    /* Max-pooling layers need format_version 2; their options are all there. */
+    rp_st_file *f = NULL;
+    ck_assert_int_eq(rp_st_read_file(&f, path), 0);
+    ck_assert_str_eq(rp_st_meta(f, "format_version"), "2");
+    ck_assert_ptr_nonnull(strstr(rp_st_meta(f, "architecture"),
+                                 "{\"type\":\"maxpool2d\",\"pool\":[3,3],\"strides\":[1,1],"
+                                 "\"padding\":\"same\"}"));
+    ck_assert_ptr_nonnull(strstr(rp_st_meta(f, "architecture"),
+                                 "{\"type\":\"maxpool2d\",\"pool\":[2,1],\"strides\":[1,1],"
+                                 "\"padding\":\"valid\"}"));
+    rp_st_free(f);
     reptile_model *back = NULL;
     ck_assert_int_eq(reptile_model_load(&back, path), 0);
     assert_same_model(m, back);
@@ -535,7 +548,7 @@ START_TEST(resume_rejects_another_architecture_or_options_and_changes_nothing)
     float *before = malloc(other->n_params * sizeof *before);
     memcpy(before, other->params, other->n_params * sizeof *before);
     ck_assert_int_eq(reptile_meta_resume(meta, state_path), REPTILE_ESHAPE);
-    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "layer 7"));
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "layer 9"));
     ck_assert_mem_eq(before, other->params, other->n_params * sizeof *before);
     ck_assert_int_eq(reptile_meta_iteration(meta), 0);
     reptile_meta_free(meta);
@@ -725,9 +738,9 @@ START_TEST(versions_and_corruption_are_detected)
     reptile_model *m = small_net(3, 5);
     const char *good = tmp_path("good"), *bad = tmp_path("bad");
     ck_assert_int_eq(reptile_model_save(m, good), 0);
-    patch_file(good, bad, "\"format_version\":\"1\"", "\"format_version\":\"2\"");
-    expect_load_error(bad, REPTILE_EVERSION, "format_version 2 is newer");
-    patch_file(good, bad, "\"format_version\":\"1\"", "\"format_version\":\"x\"");
+    patch_file(good, bad, "\"format_version\":\"2\"", "\"format_version\":\"3\"");
+    expect_load_error(bad, REPTILE_EVERSION, "format_version 3 is newer");
+    patch_file(good, bad, "\"format_version\":\"2\"", "\"format_version\":\"x\"");
     expect_load_error(bad, REPTILE_EFORMAT, "format_version");
     patch_file(good, bad, "\"format\":\"libreptile\"", "\"format\":\"libreptilf\"");
     expect_load_error(bad, REPTILE_EFORMAT, "another program");
@@ -753,14 +766,16 @@ START_TEST(versions_and_corruption_are_detected)
 }
 END_TEST
 
-/* A checksummed libreptile file with this architecture and these tensors. */
-static void write_custom(const char *path, const char *arch, int n, const char *const *names,
-                         const int64_t (*shapes)[2], const int *ranks, const float *data)
+/* A checksummed libreptile file of this format_version with this
+ * architecture and these tensors. */
+static void write_custom_version(const char *path, const char *version, const char *arch, int n,
+                                 const char *const *names, const int64_t (*shapes)[2],
+                                 const int *ranks, const float *data)
 {
     rp_st_writer *w = NULL;
     ck_assert_int_eq(rp_st_writer_new(&w), 0);
     ck_assert_int_eq(rp_st_add_meta(w, "format", "libreptile"), 0);
-    ck_assert_int_eq(rp_st_add_meta(w, "format_version", "1"), 0);
+    ck_assert_int_eq(rp_st_add_meta(w, "format_version", version), 0);
     ck_assert_int_eq(rp_st_add_meta(w, "kind", "model"), 0);
     ck_assert_int_eq(rp_st_add_meta(w, "architecture", arch), 0);
     size_t off = 0;
@@ -773,6 +788,14 @@ static void write_custom(const char *path, const char *arch, int n, const char *
     }
     ck_assert_int_eq(rp_st_write_file(w, path), 0);
     rp_st_writer_free(w);
+}
+
+/* The same at format_version 1, the version of every file without
+ * max-pooling. */
+static void write_custom(const char *path, const char *arch, int n, const char *const *names,
+                         const int64_t (*shapes)[2], const int *ranks, const float *data)
+{
+    write_custom_version(path, "1", arch, n, names, shapes, ranks, data);
 }
 
 START_TEST(wrong_architectures_and_tensors_are_rejected)
@@ -821,6 +844,41 @@ START_TEST(wrong_architectures_and_tensors_are_rejected)
     expect_load_error(path, REPTILE_EFORMAT, "the file holds 0 bytes");
     write_custom(path, "not json", 0, names, ok, ranks, data);
     expect_load_error(path, REPTILE_EFORMAT, "not valid JSON");
+    /* maxpool2d: from format_version 2 on, with all of its fields, sizes
+     * the builder accepts, and an image to pool. */
+    const char *pooled = "{\"input\":[3,2,1],\"layers\":[{\"type\":\"maxpool2d\",\"pool\":[2,2],"
+                         "\"strides\":[1,1],\"padding\":\"valid\"},{\"type\":\"flatten\"},"
+                         "{\"type\":\"dense\",\"units\":3}]}";
+    const char *pooled_names[2] = {"layers.2.dense.kernel", "layers.2.dense.bias"};
+    const int64_t pooled_ok[2][2] = {{2, 3}, {3, 0}};
+    write_custom_version(path, "2", pooled, 2, pooled_names, pooled_ok, ranks, data);
+    ck_assert_msg(reptile_model_load(&m, path) == 0, "%s", reptile_error_last());
+    ck_assert_int_eq(m->layers[0].kind, RP_LAYER_MAXPOOL);
+    ck_assert_int_eq(m->layers[0].out_h * 10 + m->layers[0].out_w, 21);
+    ck_assert_float_eq(m->params[8], 0.08f);
+    reptile_model_free(m);
+    write_custom_version(path, "1", pooled, 2, pooled_names, pooled_ok, ranks, data);
+    expect_load_error(path, REPTILE_EFORMAT, "maxpool2d layers need format_version 2 or later, "
+                                             "the file says 1");
+    static const char *const bad_pools[][2] = {
+        {"{\"type\":\"maxpool2d\",\"pool\":[2,2],\"padding\":\"valid\"}",
+         "maxpool2d needs pool [h, w], strides [h, w]"},
+        {"{\"type\":\"maxpool2d\",\"pool\":[2,2],\"strides\":[1,1],\"padding\":\"full\"}",
+         "maxpool2d needs"},
+        {"{\"type\":\"maxpool2d\",\"pool\":[2,0],\"strides\":[1,1],\"padding\":\"same\"}",
+         "pool 2x0, stride 1x1 out of range"},
+        {"{\"type\":\"maxpool2d\",\"pool\":[3,3],\"strides\":[1,1],\"padding\":\"valid\"}",
+         "3x3 pool does not fit a 3x2 input"},
+        {"{\"type\":\"flatten\"},{\"type\":\"maxpool2d\",\"pool\":[1,1],\"strides\":[1,1],"
+         "\"padding\":\"same\"}",
+         "input is flat"},
+    };
+    for (size_t i = 0; i < sizeof bad_pools / sizeof bad_pools[0]; ++i) {
+        char bad_arch[512];
+        snprintf(bad_arch, sizeof bad_arch, "{\"input\":[3,2,1],\"layers\":[%s]}", bad_pools[i][0]);
+        write_custom_version(path, "2", bad_arch, 0, names, ok, ranks, data);
+        expect_load_error(path, REPTILE_EFORMAT, bad_pools[i][1]);
+    }
     /* Non-finite parameters. */
     data[5] = NAN;
     write_custom(path, arch, 2, names, ok, ranks, data);

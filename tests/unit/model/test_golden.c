@@ -9,12 +9,19 @@
  * reptile_model_predict, the loss of one training step, the gradient of
  * every parameter and the updated moving statistics.
  *
+ * The same for a small pooled network built with the public builder (conv
+ * -> BatchNorm -> max-pool "same" on an odd input -> ReLU -> conv ->
+ * max-pool "valid" 3x2 with stride 2x1 on an odd input -> flatten -> dense;
+ * tests/golden/make_pooled_fixture.py, fixture tests/fixtures/nn/
+ * pooled_net.bin), plus one ordinary SGD step (lr 2^-4, batch statistics):
+ * the parameters after it and the updated network's probabilities.
+ *
  * Gradients are not exposed, so they are read off the parameters: one SGD
  * step with lr = 2^6 and no momentum gives w1 = fl(w0 - lr * g), where
  * lr * g is exact, and the test compares d = (w0 - w1) / lr (in double,
  * exact) with PyTorch's gradient. The only rounding, that of w1, moves d by
  * at most 2^-24 * (|w0| / lr + |g|) per element; ||w0|| / ||g|| is at most
- * 5.3 for every tensor of the fixture, so recovering the gradient costs
+ * 5.3 for every tensor of the fixtures, so recovering the gradient costs
  * < 1e-7 relative, 1000x below the tolerance. This checks the updated
  * parameters: ||w1 - (w0 - lr * g_torch)|| <= REL * lr * ||g_torch||.
  *
@@ -56,6 +63,7 @@ typedef struct {
 
 static tensor g_t[128];
 static int g_nt;
+static const char *g_file; /* the fixture g_t holds */
 
 static void *xalloc(size_t bytes)
 {
@@ -64,12 +72,23 @@ static void *xalloc(size_t bytes)
     return p;
 }
 
-static void load_fixture(void)
+static void free_fixture(void)
 {
-    if (g_nt)
+    for (int i = 0; i < g_nt; ++i)
+        free(g_t[i].data);
+    g_nt = 0;
+    g_file = NULL;
+}
+
+/* Loads the fixture at path (RP_FIXTURE(...)) unless it is the one held. */
+static void load_fixture(const char *path)
+{
+    if (g_file && strcmp(g_file, path) == 0)
         return;
-    FILE *f = fopen(RP_FIXTURE("nn/omniglot_net.bin"), "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", RP_FIXTURE("nn/omniglot_net.bin"));
+    free_fixture();
+    g_file = path;
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
     char line[160];
     while (fgets(line, sizeof line, f) && strcmp(line, "end\n") != 0) {
         ck_assert_int_lt(g_nt, 128);
@@ -84,13 +103,6 @@ static void load_fixture(void)
     }
     ck_assert_int_eq(fgetc(f), EOF); /* nothing trailing: header and payload agree */
     fclose(f);
-}
-
-static void free_fixture(void)
-{
-    for (int i = 0; i < g_nt; ++i)
-        free(g_t[i].data);
-    g_nt = 0;
 }
 
 static const tensor *get(const char *name, size_t count)
@@ -208,10 +220,45 @@ static void fixture_params(const layout *o, float *params, float *state)
     memcpy(params + o->dbias, get("dense/bias", WAYS)->data, WAYS * 4);
 }
 
+/* reptile_model_predict on the fixture's batch against the fixture tensors
+ * MODE "probs", and MODE "logits" up to the per-image constant softmax
+ * removes (centred log-probabilities vs centred logits; with logits set). */
+static void expect_prediction(reptile_model *m, const float *x, int B, int bn_mode,
+                              const char *mode, int logits)
+{
+    float probs[64 * WAYS];
+    ck_assert_int_le(B, 64);
+    ck_assert_int_eq(reptile_model_num_outputs(m), WAYS);
+    ck_assert_msg(reptile_model_predict(m, x, B, bn_mode, probs) == 0, "%s", reptile_error_last());
+    double got[64 * WAYS];
+    for (int i = 0; i < B * WAYS; ++i)
+        got[i] = probs[i];
+    expect_named(mode, "probs", (size_t)B * WAYS, got);
+    if (!logits)
+        return;
+    const float *want_logits = get2(mode, "logits", (size_t)B * WAYS);
+    float centred[64 * WAYS];
+    for (int i = 0; i < B; ++i) {
+        double mg = 0, mw = 0;
+        for (int k = 0; k < WAYS; ++k) {
+            ck_assert_float_gt(probs[i * WAYS + k], 0.0f);
+            mg += log(probs[i * WAYS + k]) / WAYS;
+            mw += (double)want_logits[i * WAYS + k] / WAYS;
+        }
+        for (int k = 0; k < WAYS; ++k) {
+            got[i * WAYS + k] = log(probs[i * WAYS + k]) - mg;
+            centred[i * WAYS + k] = (float)(want_logits[i * WAYS + k] - mw);
+        }
+    }
+    char what[64];
+    snprintf(what, sizeof what, "%scentred logits", mode);
+    expect_close(what, (size_t)B * WAYS, got, centred);
+}
+
 /* fixture: "train/" (batch statistics) or "infer/" (moving statistics). */
 static void check_mode(int bn_mode, const char *mode)
 {
-    load_fixture();
+    load_fixture(RP_FIXTURE("nn/omniglot_net.bin"));
     const layout o = param_layout();
     const int B = (int)get("labels", 0)->count;
     const float *x = get("x", (size_t)B * 784)->data;
@@ -233,32 +280,7 @@ static void check_mode(int bn_mode, const char *mode)
     ck_assert_msg(reptile_model_set_params(m, w0, o.total) == 0, "%s", reptile_error_last());
     ck_assert_msg(reptile_model_set_state(m, state0, LAYERS * 2 * CH) == 0, "%s", reptile_error_last());
 
-    /* Prediction: probabilities, and logits up to the per-image constant
-     * softmax removes (centred log-probabilities vs centred logits). */
-    float probs[64 * WAYS];
-    ck_assert_int_le(B, 64);
-    ck_assert_msg(reptile_model_predict(m, x, B, bn_mode, probs) == 0, "%s", reptile_error_last());
-    double got[64 * WAYS];
-    for (int i = 0; i < B * WAYS; ++i)
-        got[i] = probs[i];
-    expect_named(mode, "probs", (size_t)B * WAYS, got);
-    const float *want_logits = get2(mode, "logits", (size_t)B * WAYS);
-    float centred[64 * WAYS];
-    for (int i = 0; i < B; ++i) {
-        double mg = 0, mw = 0;
-        for (int k = 0; k < WAYS; ++k) {
-            ck_assert_float_gt(probs[i * WAYS + k], 0.0f);
-            mg += log(probs[i * WAYS + k]) / WAYS;
-            mw += (double)want_logits[i * WAYS + k] / WAYS;
-        }
-        for (int k = 0; k < WAYS; ++k) {
-            got[i * WAYS + k] = log(probs[i * WAYS + k]) - mg;
-            centred[i * WAYS + k] = (float)(want_logits[i * WAYS + k] - mw);
-        }
-    }
-    char what[64];
-    snprintf(what, sizeof what, "%scentred logits", mode);
-    expect_close(what, (size_t)B * WAYS, got, centred);
+    expect_prediction(m, x, B, bn_mode, mode, 1);
     ck_assert_int_eq(reptile_model_get_state(m, state1, LAYERS * 2 * CH), 0);
     ck_assert_mem_eq(state1, state0, sizeof state0); /* predict never moves the averages */
 
@@ -353,6 +375,160 @@ START_TEST(omniglot_net_frozen_statistics)
 }
 END_TEST
 
+/* ---- the pooled network (tests/golden/make_pooled_fixture.py) ------------- */
+
+#define POOLED_FIXTURE RP_FIXTURE("nn/pooled_net.bin")
+#define POOLED_STATE 8
+
+/* The parameter buffer of the pooled network, in the documented order. */
+static const struct {
+    const char *name;
+    size_t count;
+} pooled_params[] = {
+    {"conv0/kernel", 3 * 3 * 2 * 4}, {"conv0/bias", 4}, {"bn0/gamma", 4}, {"bn0/beta", 4},
+    {"conv1/kernel", 3 * 3 * 4 * 5}, {"conv1/bias", 5}, {"dense/kernel", 2 * 3 * 5 * WAYS},
+    {"dense/bias", WAYS},
+};
+enum { POOLED_TENSORS = sizeof pooled_params / sizeof pooled_params[0], POOLED_PARAMS = 424 };
+
+/* conv -> BatchNorm -> max-pool (same, 9x7 -> 5x4) -> ReLU -> conv ->
+ * max-pool (valid 3x2, stride 2x1, 5x4 -> 2x3) -> flatten -> dense, with the
+ * fixture's parameters and moving statistics, summed loss; public API only. */
+static reptile_model *pooled_fixture_net(void)
+{
+    load_fixture(POOLED_FIXTURE);
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_new(&m, 9, 7, 2), 0);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 4, 3, 3, 1, 1, REPTILE_PADDING_SAME), 0);
+    ck_assert_int_eq(reptile_model_add_batchnorm(m, 1e-3f, 0.99f), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 2, 2, 2, 2, REPTILE_PADDING_SAME), 0);
+    ck_assert_int_eq(reptile_model_add_relu(m), 0);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 5, 3, 3, 1, 1, REPTILE_PADDING_SAME), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 3, 2, 2, 1, REPTILE_PADDING_VALID), 0);
+    ck_assert_int_eq(reptile_model_add_flatten(m), 0);
+    ck_assert_int_eq(reptile_model_add_dense(m, WAYS), 0);
+    ck_assert_uint_eq(reptile_model_num_params(m), POOLED_PARAMS);
+    ck_assert_uint_eq(reptile_model_num_state(m), POOLED_STATE);
+    ck_assert_int_eq(reptile_model_set_loss(m, REPTILE_REDUCTION_SUM, 0), 0);
+    float params[POOLED_PARAMS], state[POOLED_STATE];
+    size_t at = 0;
+    for (int t = 0; t < POOLED_TENSORS; ++t) {
+        memcpy(params + at, get(pooled_params[t].name, pooled_params[t].count)->data,
+               pooled_params[t].count * sizeof(float));
+        at += pooled_params[t].count;
+    }
+    ck_assert_uint_eq(at, POOLED_PARAMS);
+    memcpy(state, get("bn0/moving_mean", 4)->data, 4 * sizeof(float));
+    memcpy(state + 4, get("bn0/moving_var", 4)->data, 4 * sizeof(float));
+    ck_assert_msg(reptile_model_set_params(m, params, POOLED_PARAMS) == 0, "%s", reptile_error_last());
+    ck_assert_msg(reptile_model_set_state(m, state, POOLED_STATE) == 0, "%s", reptile_error_last());
+    return m;
+}
+
+/* Predictions, loss, every parameter's gradient (read off one SGD step of
+ * lr 2^6, as check_mode does) and the moving statistics, in one BatchNorm
+ * mode ("train/": batch statistics, "infer/": moving). */
+static void check_pooled_mode(int bn_mode, const char *mode)
+{
+    reptile_model *m = pooled_fixture_net();
+    const int B = (int)get("labels", 0)->count;
+    const float *x = get("x", (size_t)B * 9 * 7 * 2)->data;
+    const int32_t *labels = get("labels", B)->data;
+    expect_prediction(m, x, B, bn_mode, mode, 1);
+
+    float w0[POOLED_PARAMS], w1[POOLED_PARAMS], s0[POOLED_STATE], s1[POOLED_STATE];
+    ck_assert_int_eq(reptile_model_get_params(m, w0, POOLED_PARAMS), 0);
+    ck_assert_int_eq(reptile_model_get_state(m, s0, POOLED_STATE), 0);
+    reptile_optimizer *opt = NULL;
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, SGD_LR, 0.0f), 0);
+    float loss = NAN;
+    ck_assert_msg(reptile_model_train_step(m, opt, x, labels, B, bn_mode, &loss) == 0, "%s",
+                  reptile_error_last());
+    const float *want_loss = get2(mode, "loss", 1);
+    ck_assert_msg(fabs(loss - want_loss[0]) <= REL * fabs(want_loss[0]), "%sloss %.9g want %.9g",
+                  mode, (double)loss, (double)want_loss[0]);
+    ck_assert_int_eq(reptile_model_get_params(m, w1, POOLED_PARAMS), 0);
+    ck_assert_int_eq(reptile_model_get_state(m, s1, POOLED_STATE), 0);
+    double g[POOLED_PARAMS];
+    for (int i = 0; i < POOLED_PARAMS; ++i)
+        g[i] = ((double)w0[i] - (double)w1[i]) / SGD_LR;
+    size_t at = 0;
+    for (int t = 0; t < POOLED_TENSORS; ++t) {
+        const char *name = pooled_params[t].name;
+        const size_t n = pooled_params[t].count;
+        char d[64];
+        snprintf(d, sizeof d, "d%s", name);
+        if (bn_mode == REPTILE_BN_BATCH && strcmp(name, "conv0/bias") == 0) {
+            /* Analytically zero before BatchNorm on batch statistics: bound
+             * the float noise by the layer's dbeta (4 floats after it). */
+            double gn = 0, bn = 0;
+            for (size_t c = 0; c < n; ++c) {
+                gn += g[at + c] * g[at + c];
+                bn += g[at + 8 + c] * g[at + 8 + c];
+            }
+            ck_assert_msg(sqrt(gn) <= REL * sqrt(bn), "%sdconv0/bias %.3g not ~0", mode, sqrt(gn));
+            float want_zero[4];
+            memcpy(want_zero, get2(mode, d, n), sizeof want_zero);
+            for (size_t c = 0; c < n; ++c)
+                ck_assert_msg(fabsf(want_zero[c]) < 1e-12f, "PyTorch's dconv0/bias is not ~0");
+        } else {
+            expect_named(mode, d, n, g + at);
+        }
+        at += n;
+    }
+    if (bn_mode == REPTILE_BN_BATCH) {
+        double got[POOLED_STATE];
+        for (int i = 0; i < POOLED_STATE; ++i)
+            got[i] = s1[i];
+        expect_named(mode, "new_moving_mean", 4, got);
+        expect_named(mode, "new_moving_var", 4, got + 4);
+    } else {
+        ck_assert_mem_eq(s1, s0, sizeof s0); /* read, never written */
+    }
+    reptile_optimizer_free(opt);
+    reptile_model_free(m);
+}
+
+START_TEST(pooled_net_batch_statistics)
+{
+    check_pooled_mode(REPTILE_BN_BATCH, "train/");
+}
+END_TEST
+
+START_TEST(pooled_net_moving_statistics)
+{
+    check_pooled_mode(REPTILE_BN_MOVING, "infer/");
+}
+END_TEST
+
+/* One ordinary training step (SGD, lr 2^-4, batch statistics): the
+ * parameters after it, and the updated network's probabilities on moving
+ * statistics (the averages the step moved), as an application uses it. */
+START_TEST(pooled_net_one_training_step)
+{
+    reptile_model *m = pooled_fixture_net();
+    const int B = (int)get("labels", 0)->count;
+    const float *x = get("x", (size_t)B * 9 * 7 * 2)->data;
+    reptile_optimizer *opt = NULL;
+    ck_assert_int_eq(reptile_optimizer_new_sgd(&opt, 0.0625f, 0.0f), 0);
+    ck_assert_msg(reptile_model_train_step(m, opt, x, get("labels", B)->data, B, REPTILE_BN_BATCH,
+                                           NULL) == 0, "%s", reptile_error_last());
+    float w[POOLED_PARAMS];
+    ck_assert_int_eq(reptile_model_get_params(m, w, POOLED_PARAMS), 0);
+    double got[POOLED_PARAMS];
+    for (int i = 0; i < POOLED_PARAMS; ++i)
+        got[i] = w[i];
+    size_t at = 0;
+    for (int t = 0; t < POOLED_TENSORS; ++t) {
+        expect_named("step/", pooled_params[t].name, pooled_params[t].count, got + at);
+        at += pooled_params[t].count;
+    }
+    expect_prediction(m, x, B, REPTILE_BN_MOVING, "step/", 0);
+    reptile_optimizer_free(opt);
+    reptile_model_free(m);
+}
+END_TEST
+
 static Suite *golden_suite(void)
 {
     Suite *s = suite_create("model-golden");
@@ -361,6 +537,9 @@ static Suite *golden_suite(void)
     tcase_add_test(tc, omniglot_net_batch_statistics);
     tcase_add_test(tc, omniglot_net_moving_statistics);
     tcase_add_test(tc, omniglot_net_frozen_statistics);
+    tcase_add_test(tc, pooled_net_batch_statistics);
+    tcase_add_test(tc, pooled_net_moving_statistics);
+    tcase_add_test(tc, pooled_net_one_training_step);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -42,51 +42,132 @@ static reptile_model *small_net(int bn_eps_case)
     return m;
 }
 
+/* small_net's input with max-pooling: same padding with an odd extra
+ * row/column (9x7 -> 5x4), then a valid pool with a stride other than its
+ * size on an odd input (4x3 -> 2x1). */
+static reptile_model *pooled_net(void)
+{
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_new(&m, 9, 7, 1), 0);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 4, 3, 3, 1, 1, REPTILE_PADDING_SAME), 0);
+    ck_assert_int_eq(reptile_model_add_batchnorm(m, 1e-3f, 0.9f), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 2, 2, 2, 2, REPTILE_PADDING_SAME), 0);
+    ck_assert_int_eq(reptile_model_add_relu(m), 0);
+    ck_assert_int_eq(reptile_model_add_conv2d(m, 3, 2, 2, 1, 1, REPTILE_PADDING_VALID), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 3, 2, 1, 2, REPTILE_PADDING_VALID), 0);
+    ck_assert_int_eq(reptile_model_add_flatten(m), 0);
+    ck_assert_int_eq(reptile_model_add_dense(m, 4), 0);
+    ck_assert_int_eq(reptile_model_init(m, 7), 0);
+    const rp_layer *l = m->layers;
+    ck_assert_int_eq(l[2].out_h * 10 + l[2].out_w, 54);
+    ck_assert_int_eq(l[5].out_h * 10 + l[5].out_w, 21);
+    return m;
+}
+
+/* Parameter, state and output counts and the input shape of a model. */
+static void expect_sizes(const reptile_model *m, size_t params, size_t state, int outputs,
+                         int height, int width, int channels)
+{
+    ck_assert_uint_eq(reptile_model_num_params(m), params);
+    ck_assert_uint_eq(reptile_model_num_state(m), state);
+    ck_assert_int_eq(reptile_model_num_outputs(m), outputs);
+    int h, w, c;
+    reptile_model_input_shape(m, &h, &w, &c);
+    ck_assert_int_eq(h, height);
+    ck_assert_int_eq(w, width);
+    ck_assert_int_eq(c, channels);
+}
+
 START_TEST(omniglot_net_has_the_tutorial_parameter_count)
 {
     reptile_model *m = NULL;
     ck_assert_int_eq(reptile_model_new_omniglot(&m, 5, 1), 0);
-    ck_assert_uint_eq(reptile_model_num_params(m), 113221);
-    ck_assert_uint_eq(reptile_model_num_state(m), 4 * 2 * 64);
-    ck_assert_int_eq(reptile_model_num_outputs(m), 5);
-    int h, w, c;
-    reptile_model_input_shape(m, &h, &w, &c);
-    ck_assert_int_eq(h * 100 + w * 10 + c, 28 * 100 + 28 * 10 + 1);
+    expect_sizes(m, 113221, 4 * 2 * 64, 5, 28, 28, 1);
     reptile_model_free(m);
+}
+END_TEST
+
+/* A four-block network from make (5 classes) is initialised as Keras does:
+ * the same seed gives the same weights, another seed others; the first
+ * 3x3 kernel (in_c inputs, ch filters) is Glorot-uniform with limit
+ * sqrt(6 / (9 in_c + 9 ch)) and its biases 0; the first BatchNorm has gamma
+ * 1, beta 0, moving mean 0, variance 1. */
+static void check_keras_init(int (*make)(reptile_model **, int, uint64_t), int in_c, int ch)
+{
+    reptile_model *a = NULL, *b = NULL, *c = NULL;
+    ck_assert_int_eq(make(&a, 5, 42), 0);
+    ck_assert_int_eq(make(&b, 5, 42), 0);
+    ck_assert_int_eq(make(&c, 5, 43), 0);
+    const float *p = reptile_model_params(a);
+    size_t n = reptile_model_num_params(a);
+    ck_assert_mem_eq(p, reptile_model_params(b), n * sizeof(float));
+    ck_assert_int_ne(memcmp(p, reptile_model_params(c), n * sizeof(float)), 0);
+    const int k = 9 * in_c * ch;
+    float limit = sqrtf(6.0f / (9.0f * in_c + 9.0f * ch)), maxabs = 0.0f;
+    for (int i = 0; i < k; ++i)
+        maxabs = fmaxf(maxabs, fabsf(p[i]));
+    ck_assert_float_le(maxabs, limit);
+    ck_assert_float_gt(maxabs, 0.9f * limit);
+    for (int i = 0; i < ch; ++i) {
+        ck_assert_float_eq(p[k + i], 0.0f);          /* conv bias */
+        ck_assert_float_eq(p[k + ch + i], 1.0f);     /* gamma */
+        ck_assert_float_eq(p[k + 2 * ch + i], 0.0f); /* beta */
+    }
+    float *state = malloc(reptile_model_num_state(a) * sizeof *state);
+    ck_assert_int_eq(reptile_model_get_state(a, state, reptile_model_num_state(a)), 0);
+    ck_assert_float_eq(state[0], 0.0f);
+    ck_assert_float_eq(state[ch], 1.0f);
+    free(state);
+    reptile_model_free(a);
+    reptile_model_free(b);
+    reptile_model_free(c);
+}
+
+/* The reference implementation's MiniImageNetModel: 4 x [conv 32 3x3
+ * same, BatchNorm, max-pool 2x2/2 same, ReLU], 84 -> 42 -> 21 -> 11 -> 6,
+ * flatten 1152, dense; 34,661 parameters for 5 classes; initialised as
+ * reptile_model_new_omniglot() is. */
+START_TEST(miniimagenet_net_has_the_reference_parameter_count)
+{
+    reptile_model *m = NULL, *other = NULL;
+    ck_assert_int_eq(reptile_model_new_miniimagenet(&m, 5, 4), 0);
+    expect_sizes(m, 34661, 4 * 2 * 32, 5, 84, 84, 3);
+    ck_assert_int_eq(m->n_layers, 18);
+    static const enum rp_layer_kind block[4] = {RP_LAYER_CONV2D, RP_LAYER_BATCHNORM,
+                                                RP_LAYER_MAXPOOL, RP_LAYER_RELU};
+    const int side[4] = {42, 21, 11, 6};
+    for (int b = 0; b < 4; ++b) {
+        for (int i = 0; i < 4; ++i)
+            ck_assert_int_eq(m->layers[4 * b + i].kind, block[i]);
+        const rp_layer *conv = &m->layers[4 * b], *pool = &m->layers[4 * b + 2];
+        ck_assert_int_eq(conv->out_c, 32);
+        ck_assert_int_eq(conv->conv.k_h * 10 + conv->conv.stride_h, 31);
+        ck_assert_int_eq(conv->out_h, b == 0 ? 84 : side[b - 1]);
+        ck_assert_int_eq(pool->out_h, side[b]);
+        ck_assert_int_eq(pool->out_w, side[b]);
+        ck_assert_int_eq(pool->padding, REPTILE_PADDING_SAME);
+        ck_assert_int_eq(pool->maxpool.pool_h * 10 + pool->maxpool.stride_w, 22);
+    }
+    ck_assert_int_eq(m->layers[16].out_c, 1152);
+    ck_assert_int_eq(m->layers[17].in_c, 1152);
+    /* Keras initialisation, as the Omniglot network (first kernel 3x3x3x32). */
+    check_keras_init(reptile_model_new_miniimagenet, 3, 32);
+    /* 20 classes: only the dense layer grows (1152 x 15 + 15 more). */
+    ck_assert_int_eq(reptile_model_new_miniimagenet(&other, 20, 5), 0);
+    ck_assert_uint_eq(reptile_model_num_params(other), 34661 + 1153 * 15);
+    reptile_model *bad = m;
+    ck_assert_int_eq(reptile_model_new_miniimagenet(&bad, 1, 4), REPTILE_EINVAL);
+    ck_assert_ptr_null(bad);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "reptile_model_new_miniimagenet"));
+    ck_assert_int_eq(reptile_model_new_miniimagenet(NULL, 5, 4), REPTILE_EINVAL);
+    reptile_model_free(m);
+    reptile_model_free(other);
 }
 END_TEST
 
 START_TEST(keras_initialisation)
 {
-    reptile_model *a = NULL, *b = NULL, *c = NULL;
-    ck_assert_int_eq(reptile_model_new_omniglot(&a, 5, 42), 0);
-    ck_assert_int_eq(reptile_model_new_omniglot(&b, 5, 42), 0);
-    ck_assert_int_eq(reptile_model_new_omniglot(&c, 5, 43), 0);
-    const float *p = reptile_model_params(a);
-    size_t n = reptile_model_num_params(a);
-    ck_assert_mem_eq(p, reptile_model_params(b), n * sizeof(float));
-    ck_assert_int_ne(memcmp(p, reptile_model_params(c), n * sizeof(float)), 0);
-    /* First conv kernel: Glorot limit sqrt(6 / (9 + 576)); its 64 biases are 0. */
-    float limit = sqrtf(6.0f / (9.0f + 576.0f));
-    float maxabs = 0.0f;
-    for (int i = 0; i < 576; ++i)
-        maxabs = fmaxf(maxabs, fabsf(p[i]));
-    ck_assert_float_le(maxabs, limit);
-    ck_assert_float_gt(maxabs, 0.9f * limit);
-    for (int i = 576; i < 640; ++i)
-        ck_assert_float_eq(p[i], 0.0f);
-    /* First BatchNorm: gamma 1, beta 0; moving mean 0, variance 1. */
-    for (int i = 640; i < 704; ++i)
-        ck_assert_float_eq(p[i], 1.0f);
-    for (int i = 704; i < 768; ++i)
-        ck_assert_float_eq(p[i], 0.0f);
-    float state[512];
-    ck_assert_int_eq(reptile_model_get_state(a, state, 512), 0);
-    ck_assert_float_eq(state[0], 0.0f);
-    ck_assert_float_eq(state[64], 1.0f);
-    reptile_model_free(a);
-    reptile_model_free(b);
-    reptile_model_free(c);
+    check_keras_init(reptile_model_new_omniglot, 1, 64);
 }
 END_TEST
 
@@ -113,6 +194,89 @@ START_TEST(builder_rejects_bad_layers)
     reptile_model_free(m);
     reptile_model_free(NULL);
     reptile_optimizer_free(NULL);
+}
+END_TEST
+
+START_TEST(builder_rejects_bad_maxpool)
+{
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_add_maxpool2d(NULL, 2, 2, 2, 2, REPTILE_PADDING_SAME),
+                     REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_new(&m, 5, 4, 2), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 0, 2, 1, 1, REPTILE_PADDING_SAME),
+                     REPTILE_EINVAL);
+    ck_assert_str_eq(reptile_error_last(), "reptile_model_add_maxpool2d: pool 0x2, stride 1x1 out "
+                                           "of range (pool and stride 1..64)");
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 2, 65, 1, 1, REPTILE_PADDING_SAME),
+                     REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 2, 2, 1, -3, REPTILE_PADDING_SAME),
+                     REPTILE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "stride 1x-3"));
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 2, 2, 64, 65, REPTILE_PADDING_VALID),
+                     REPTILE_EINVAL);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 2, 2, 2, 2, 7), REPTILE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "unknown padding 7"));
+    /* A valid window larger than the input; "same" pads instead. */
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 2, 5, 1, 1, REPTILE_PADDING_VALID),
+                     REPTILE_ESHAPE);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "2x5 pool does not fit a 5x4 input"));
+    ck_assert_int_eq(m->n_layers, 0); /* nothing was appended by the failures */
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 2, 5, 1, 1, REPTILE_PADDING_SAME), 0);
+    ck_assert_int_eq(m->layers[0].out_h * 10 + m->layers[0].out_w, 54);
+    ck_assert_int_eq(m->layers[0].out_c, 2);
+    ck_assert_uint_eq(reptile_model_num_params(m), 0);
+    ck_assert_int_eq(reptile_model_add_flatten(m), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 1, 1, 1, 1, REPTILE_PADDING_SAME),
+                     REPTILE_ESHAPE);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "input is flat"));
+    ck_assert_int_eq(reptile_model_add_dense(m, 3), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 1, 1, 1, 1, REPTILE_PADDING_SAME),
+                     REPTILE_ESHAPE);
+    ck_assert_int_eq(reptile_model_init(m, 1), 0);
+    ck_assert_int_eq(reptile_model_add_maxpool2d(m, 1, 1, 1, 1, REPTILE_PADDING_SAME),
+                     REPTILE_ESTATE);
+    ck_assert_ptr_nonnull(strstr(reptile_error_last(), "finalised"));
+    reptile_model_free(m);
+}
+END_TEST
+
+/* Two models whose only difference is a pool's window, stride or padding
+ * (same output shapes, same parameter count) are different architectures. */
+START_TEST(maxpool_options_are_part_of_the_architecture)
+{
+    /* 4x4 -> 2x2 each: 2x2/2 valid, 3x3/1 valid, 1x1/2 same, 1x1/2 valid,
+     * 3x1/1 valid with stride 1x2. */
+    const int opts[5][5] = {{2, 2, 2, 2, REPTILE_PADDING_VALID}, {3, 3, 1, 1, REPTILE_PADDING_VALID},
+                            {1, 1, 2, 2, REPTILE_PADDING_SAME}, {1, 1, 2, 2, REPTILE_PADDING_VALID},
+                            {3, 1, 1, 2, REPTILE_PADDING_VALID}};
+    reptile_model *m[5];
+    for (int i = 0; i < 5; ++i) {
+        m[i] = NULL;
+        ck_assert_int_eq(reptile_model_new(&m[i], 4, 4, 1), 0);
+        ck_assert_int_eq(reptile_model_add_maxpool2d(m[i], opts[i][0], opts[i][1], opts[i][2],
+                                                     opts[i][3], opts[i][4]), 0);
+        ck_assert_int_eq(m[i]->layers[0].out_h * 10 + m[i]->layers[0].out_w, 22);
+        ck_assert_int_eq(reptile_model_add_flatten(m[i]), 0);
+        ck_assert_int_eq(reptile_model_add_dense(m[i], 2), 0);
+        ck_assert_int_eq(reptile_model_init(m[i], 1), 0);
+    }
+    for (int i = 0; i < 5; ++i)
+        for (int j = 0; j < 5; ++j) {
+            ck_assert_int_eq(rp_model_same_architecture(m[i], m[j]), i == j);
+            ck_assert_int_eq(reptile_model_copy(m[i], m[j]), i == j ? 0 : REPTILE_ESHAPE);
+        }
+    /* A clone keeps the pool: same architecture, same predictions. */
+    reptile_model *copy = NULL;
+    ck_assert_int_eq(reptile_model_clone(&copy, m[4]), 0);
+    ck_assert(rp_model_same_architecture(copy, m[4]));
+    float x[3 * 16], pa[3 * 2], pb[3 * 2];
+    random_images(x, 3 * 16, 12);
+    ck_assert_int_eq(reptile_model_predict(m[4], x, 3, REPTILE_BN_MOVING, pa), 0);
+    ck_assert_int_eq(reptile_model_predict(copy, x, 3, REPTILE_BN_MOVING, pb), 0);
+    ck_assert_mem_eq(pa, pb, sizeof pa);
+    reptile_model_free(copy);
+    for (int i = 0; i < 5; ++i)
+        reptile_model_free(m[i]);
 }
 END_TEST
 
@@ -163,9 +327,8 @@ static double batch_loss(reptile_model *m, const float *x, const int32_t *y, int
  * loss of order 5) gives ~5e-4 absolute error in the difference quotient,
  * hence the 0.05 absolute floor in the relative error; a larger h would
  * step across ReLU kinks and misjudge correct gradients. */
-static void check_network_gradient(int bn_mode, int batch)
+static void check_gradient_of(reptile_model *m, int bn_mode, int batch)
 {
-    reptile_model *m = small_net(1);
     size_t n = reptile_model_num_params(m);
     size_t img = 9 * 7 * 1;
     float *x = malloc((size_t)batch * img * sizeof *x);
@@ -213,6 +376,11 @@ static void check_network_gradient(int bn_mode, int batch)
     reptile_model_free(m);
 }
 
+static void check_network_gradient(int bn_mode, int batch)
+{
+    check_gradient_of(small_net(1), bn_mode, batch);
+}
+
 START_TEST(network_gradient_matches_finite_differences_frozen_bn)
 {
     check_network_gradient(REPTILE_BN_FROZEN, 5);
@@ -225,6 +393,16 @@ START_TEST(network_gradient_matches_finite_differences_batch_bn)
 }
 END_TEST
 
+/* Through both max-pooling layers, in both BatchNorm modes. A change of
+ * winner within +-h is a kink like ReLU's; batch 4 has none on batch
+ * statistics (batch 6 puts one near-tie in reach of 22 parameters). */
+START_TEST(pooled_network_gradient_matches_finite_differences)
+{
+    check_gradient_of(pooled_net(), REPTILE_BN_FROZEN, 5);
+    check_gradient_of(pooled_net(), REPTILE_BN_BATCH, 4);
+}
+END_TEST
+
 START_TEST(network_gradient_batch_of_one)
 {
     check_network_gradient(REPTILE_BN_FROZEN, 1);
@@ -233,23 +411,24 @@ END_TEST
 
 /* Frozen BatchNorm makes images independent: the sharded gradient of a
  * batch equals the sum of single-image gradients (up to float reordering). */
-START_TEST(sharded_gradient_equals_sum_of_single_images)
+static void check_shards_sum(reptile_model *m)
 {
-    reptile_model *m = NULL;
-    ck_assert_int_eq(reptile_model_new_omniglot(&m, 5, 9), 0);
     size_t n = reptile_model_num_params(m);
+    int h, w, c;
+    reptile_model_input_shape(m, &h, &w, &c);
+    const size_t img = (size_t)h * w * c;
     enum { B = 25 };
-    float *x = malloc(B * 784 * sizeof *x);
+    float *x = malloc(B * img * sizeof *x);
     int32_t y[B];
-    random_images(x, B * 784, 11);
+    random_images(x, B * img, 11);
     for (int i = 0; i < B; ++i)
-        y[i] = (i * 3) % 5;
+        y[i] = (i * 3) % reptile_model_num_outputs(m);
     ck_assert_int_eq(gradient(m, x, y, B, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, NULL), 0);
     float *batched = malloc(n * sizeof *batched);
     double *sum = calloc(n, sizeof *sum);
     memcpy(batched, last_grad, n * sizeof *batched);
     for (int i = 0; i < B; ++i) {
-        ck_assert_int_eq(gradient(m, x + i * 784, y + i, 1, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, NULL), 0);
+        ck_assert_int_eq(gradient(m, x + i * img, y + i, 1, REPTILE_BN_FROZEN, REPTILE_REDUCTION_SUM, NULL), 0);
         for (size_t j = 0; j < n; ++j)
             sum[j] += last_grad[j];
     }
@@ -263,6 +442,20 @@ START_TEST(sharded_gradient_equals_sum_of_single_images)
     free(batched);
     free(sum);
     reptile_model_free(m);
+}
+
+START_TEST(sharded_gradient_equals_sum_of_single_images)
+{
+    reptile_model *m = NULL;
+    ck_assert_int_eq(reptile_model_new_omniglot(&m, 5, 9), 0);
+    check_shards_sum(m);
+}
+END_TEST
+
+/* The same through max-pooling: each shard keeps its own winners. */
+START_TEST(sharded_pooled_gradient_equals_sum_of_single_images)
+{
+    check_shards_sum(pooled_net());
 }
 END_TEST
 
@@ -468,13 +661,18 @@ static Suite *model_suite(void)
     TCase *tc = tcase_create("model");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, omniglot_net_has_the_tutorial_parameter_count);
+    tcase_add_test(tc, miniimagenet_net_has_the_reference_parameter_count);
     tcase_add_test(tc, keras_initialisation);
     tcase_add_test(tc, builder_rejects_bad_layers);
+    tcase_add_test(tc, builder_rejects_bad_maxpool);
+    tcase_add_test(tc, maxpool_options_are_part_of_the_architecture);
     tcase_add_test(tc, parameters_round_trip_and_validate);
     tcase_add_test(tc, network_gradient_matches_finite_differences_frozen_bn);
     tcase_add_test(tc, network_gradient_matches_finite_differences_batch_bn);
+    tcase_add_test(tc, pooled_network_gradient_matches_finite_differences);
     tcase_add_test(tc, network_gradient_batch_of_one);
     tcase_add_test(tc, sharded_gradient_equals_sum_of_single_images);
+    tcase_add_test(tc, sharded_pooled_gradient_equals_sum_of_single_images);
     tcase_add_test(tc, sgd_step_moves_by_lr_times_gradient_and_mean_divides);
     tcase_add_test(tc, new_model_loss_is_the_mean);
     tcase_add_test(tc, with_outputs_and_clone);
