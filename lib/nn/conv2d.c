@@ -3,6 +3,7 @@
 #include "nn/conv2d.h"
 #include "nn/colsum.h"
 #include "nn/conv2d_direct.h"
+#include "nn/conv2d_implicit.h"
 #include "nn/im2col.h"
 #include "nn/window.h"
 #include "core/error_internal.h"
@@ -57,13 +58,19 @@ size_t rp_conv2d_workspace_floats(const rp_conv2d_shape *s)
 {
     /* The patch matrix, kept from forward for dW, then overwritten by its
      * own gradient once dW is done (halves the workspace). */
-    return rp_conv2d_uses_direct(s) ? 0 : col_floats(s);
+    if (rp_conv2d_uses_direct(s))
+        return 0;
+    return rp_conv2d_uses_implicit(s) ? rp_conv2d_implicit_workspace_floats(s) : col_floats(s);
 }
 
 void rp_conv2d_forward(const rp_conv2d_shape *s, const float *x, const float *w, const float *bias, float *y, float *ws)
 {
     if (rp_conv2d_uses_direct(s)) {
         rp_conv2d_direct_forward(s, x, w, bias, y);
+        return;
+    }
+    if (rp_conv2d_uses_implicit(s)) {
+        rp_conv2d_implicit_forward(s, x, w, bias, y, ws);
         return;
     }
     const int M = s->batch * s->out_h * s->out_w;
@@ -85,6 +92,10 @@ void rp_conv2d_backward(const rp_conv2d_shape *s, const float *x, const float *w
         rp_conv2d_direct_dw(s, x, dy, dw);
         if (dx)
             rp_conv2d_direct_dx(s, w, dy, dx);
+        return;
+    }
+    if (rp_conv2d_uses_implicit(s)) {
+        rp_conv2d_implicit_backward(s, w, dy, dx, dw, ws);
         return;
     }
     /* ws[0, M*K) still holds forward's patch matrix of this x. */

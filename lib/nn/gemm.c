@@ -25,42 +25,79 @@
 
 enum { MR = 6, NR = 64, KC = 128 };
 
-/* acc[r][j] = sum_k a(r, k) * bp[k][j] for a 6 x 64 tile, then
- * C = alpha * acc + beta * C (C not read when beta == 0). a(r, k) is
- * a[r * rs + k * cs], so transposed A needs no packing. */
-RP_AVX512 static void kernel_6x64(int kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, const float *bp,
-                        float *c, ptrdiff_t ldc, float alpha, float beta, const float *bias64)
+/* acc[r][j] = sum_k a(r, k) * bp[k][j] for a 6-row tile of nv 16-float
+ * vectors (the last one's lanes limited by `last`), then
+ * C = alpha * acc + beta * C for rows < `rows` (C not read when beta == 0;
+ * lanes and rows beyond the tile never touched). a(r, k) is
+ * a[r * rs + k * cs], so transposed A needs no packing. Every element gets
+ * the same operations in the same order whatever the tile's width, so a
+ * narrow tile (N = 32 layers, the last columns of any GEMM) costs its own
+ * width and gives the bits a full one would. */
+RP_AVX512 static inline __attribute__((always_inline)) void
+kernel_6xv(int nv, __mmask16 last, int rows, int kc, const float *a, ptrdiff_t rs, ptrdiff_t cs,
+           const float *const *arow, const ptrdiff_t *koff, const float *bp, float *c,
+           ptrdiff_t ldc, float alpha, float beta, const float *bias64)
 {
     __m512 acc[MR][4];
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < nv; ++j) {
         __m512 init = bias64 ? _mm512_load_ps(bias64 + 16 * j) : _mm512_setzero_ps();
         for (int r = 0; r < MR; ++r)
             acc[r][j] = init;
     }
     for (int k = 0; k < kc; ++k) {
         const float *b = bp + (size_t)k * NR;
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-        __m512 b2 = _mm512_load_ps(b + 32), b3 = _mm512_load_ps(b + 48);
+        __m512 bv[4];
+        for (int j = 0; j < nv; ++j)
+            bv[j] = _mm512_load_ps(b + 16 * j);
         const float *ak = a + k * cs;
         for (int r = 0; r < MR; ++r) {
-            __m512 ar = _mm512_set1_ps(ak[r * rs]);
-            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
-            acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
-            acc[r][3] = _mm512_fmadd_ps(ar, b3, acc[r][3]);
+            /* arow: a(r, k) = arow[r][koff[k]] (the implicit convolution). */
+            __m512 ar = _mm512_set1_ps(arow ? arow[r][koff[k]] : ak[r * rs]);
+            for (int j = 0; j < nv; ++j)
+                acc[r][j] = _mm512_fmadd_ps(ar, bv[j], acc[r][j]);
         }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     for (int r = 0; r < MR; ++r) {
+        if (r >= rows)
+            break;
         float *cr = c + r * ldc;
-        for (int j = 0; j < 4; ++j) {
+        for (int j = 0; j < nv; ++j) {
+            const __mmask16 m = j == nv - 1 ? last : (__mmask16)0xFFFF;
             __m512 v = _mm512_mul_ps(va, acc[r][j]);
             if (beta != 0.0f)
-                v = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + 16 * j), v);
-            _mm512_storeu_ps(cr + 16 * j, v);
+                v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, cr + 16 * j), v);
+            _mm512_mask_storeu_ps(cr + 16 * j, m, v);
         }
     }
 }
+
+/* The tile kernel specialised for its number of vectors (1..4 = ceil(nr / 16)). */
+#define RP_KERNEL_CASES(NAME, AROW, KOFF)                                                      \
+    RP_AVX512 static void NAME(int nr, int rows, int kc, const float *a, ptrdiff_t rs,         \
+                               ptrdiff_t cs, const float *const *arow, const ptrdiff_t *koff,  \
+                               const float *bp, float *c, ptrdiff_t ldc, float alpha,          \
+                               float beta, const float *bias64)                                \
+    {                                                                                          \
+        (void)arow;                                                                            \
+        (void)koff;                                                                            \
+        const int nv = (nr + 15) / 16;                                                         \
+        const __mmask16 last = (__mmask16)(0xFFFFu >> (16 * nv - nr));                        \
+        switch (nv) {                                                                          \
+        case 4: kernel_6xv(4, last, rows, kc, a, rs, cs, AROW, KOFF, bp, c, ldc, alpha, beta,  \
+                           bias64); break;                                                     \
+        case 3: kernel_6xv(3, last, rows, kc, a, rs, cs, AROW, KOFF, bp, c, ldc, alpha, beta,  \
+                           bias64); break;                                                     \
+        case 2: kernel_6xv(2, last, rows, kc, a, rs, cs, AROW, KOFF, bp, c, ldc, alpha, beta,  \
+                           bias64); break;                                                     \
+        default: kernel_6xv(1, last, rows, kc, a, rs, cs, AROW, KOFF, bp, c, ldc, alpha, beta, \
+                            bias64); break;                                                    \
+        }                                                                                      \
+    }
+/* Strided A (the GEMM), and A through row pointers and k offsets. */
+RP_KERNEL_CASES(kernel_tile, NULL, NULL)
+RP_KERNEL_CASES(kernel_tile_indexed, arow, koff)
+#undef RP_KERNEL_CASES
 
 /* Packs op(B)[k0 .. k0+kc) x [j0 .. j0+nr) into bp[k][NR], zero-padded. */
 RP_AVX512 static void pack_b(int trans_b, const float *B, int ldb, int k0, int kc, int j0, int nr, float *bp)
@@ -86,7 +123,6 @@ RP_AVX512 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K
 {
     _Alignas(64) float bp[KC * NR];
     _Alignas(64) float bias64[NR];
-    _Alignas(64) float tile[MR * NR];
     _Alignas(64) float apad[MR * KC];
     const ptrdiff_t rs = trans_a ? 1 : lda, cs = trans_a ? lda : 1;
     for (int j0 = 0; j0 < N; j0 += NR) {
@@ -104,20 +140,49 @@ RP_AVX512 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K
                 const int mr = M - i0 < MR ? M - i0 : MR;
                 const float *a = A + i0 * rs + k0 * cs;
                 float *c = C + (size_t)i0 * ldc + j0;
-                if (mr == MR && nr == NR) {
-                    kernel_6x64(kc, a, rs, cs, bp, c, ldc, alpha, b_eff, tile_bias);
+                if (mr == MR) {
+                    kernel_tile(nr, MR, kc, a, rs, cs, NULL, NULL, bp, c, ldc, alpha, b_eff,
+                                tile_bias);
                     continue;
                 }
-                /* Edge tile: zero-padded copy of A's rows, C through a full tile. */
+                /* Last rows: a zero-padded copy of A's rows (the kernel reads six). */
                 memset(apad, 0, sizeof apad);
                 for (int r = 0; r < mr; ++r)
                     for (int k = 0; k < kc; ++k)
                         apad[r * KC + k] = a[r * rs + k * cs];
-                for (int r = 0; r < mr; ++r)
-                    memcpy(tile + r * NR, c + (size_t)r * ldc, (size_t)nr * sizeof *tile);
-                kernel_6x64(kc, apad, KC, 1, bp, tile, NR, alpha, b_eff, tile_bias);
-                for (int r = 0; r < mr; ++r)
-                    memcpy(c + (size_t)r * ldc, tile + r * NR, (size_t)nr * sizeof *tile);
+                kernel_tile(nr, mr, kc, apad, KC, 1, NULL, NULL, bp, c, ldc, alpha, b_eff,
+                            tile_bias);
+            }
+        }
+    }
+}
+/* sgemm_avx512's loops, bit for bit, with a(i, k) = A[row_off[i] + k_off[k]]
+ * and K cut into blocks of kc_block (<= KC). */
+RP_AVX512 static void sgemm_indexed_avx512(int M, int N, int K, int kc_block, const float *A,
+                                           const ptrdiff_t *row_off, const ptrdiff_t *k_off,
+                                           int trans_b, const float *B, int ldb, float beta,
+                                           const float *bias, float *C, int ldc)
+{
+    _Alignas(64) float bp[KC * NR];
+    _Alignas(64) float bias64[NR];
+    for (int j0 = 0; j0 < N; j0 += NR) {
+        const int nr = N - j0 < NR ? N - j0 : NR;
+        if (bias) {
+            memset(bias64, 0, sizeof bias64);
+            memcpy(bias64, bias + j0, (size_t)nr * sizeof *bias64);
+        }
+        for (int k0 = 0; k0 < K; k0 += kc_block) {
+            const int kc = K - k0 < kc_block ? K - k0 : kc_block;
+            const float b_eff = k0 == 0 ? beta : 1.0f;
+            const float *tile_bias = bias && k0 == 0 ? bias64 : NULL;
+            pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
+            for (int i0 = 0; i0 < M; i0 += MR) {
+                const int mr = M - i0 < MR ? M - i0 : MR;
+                const float *arow[MR];
+                for (int r = 0; r < MR; ++r) /* rows past M read row i0 again, unused */
+                    arow[r] = A + row_off[i0 + (r < mr ? r : 0)];
+                kernel_tile_indexed(nr, mr, kc, NULL, 0, 0, arow, k_off + k0, bp,
+                                    C + (size_t)i0 * ldc + j0, ldc, 1.0f, b_eff, tile_bias);
             }
         }
     }
@@ -221,4 +286,26 @@ void rp_sgemm_bias(int M, int N, int K, const float *A, int lda, const float *B,
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
                 ldc);
+}
+
+int rp_sgemm_indexed(int M, int N, int K, int kc_block, const float *A, const ptrdiff_t *row_off,
+                     const ptrdiff_t *k_off, int trans_b, const float *B, int ldb, float beta,
+                     const float *bias, float *C, int ldc)
+{
+    pthread_once(&choose_once, choose);
+#if RP_GEMM_AVX512_BUILT
+    if (use_native && M > 0 && N > 0 && K > 0 && kc_block >= 1 && kc_block <= KC) {
+        sgemm_indexed_avx512(M, N, K, kc_block, A, row_off, k_off, trans_b, B, ldb, beta, bias,
+                             C, ldc);
+        return 0;
+    }
+#endif
+    (void)M, (void)N, (void)K, (void)kc_block, (void)A, (void)row_off, (void)k_off;
+    (void)trans_b, (void)B, (void)ldb, (void)beta, (void)bias, (void)C, (void)ldc;
+    return -1;
+}
+
+int rp_sgemm_block_k(void)
+{
+    return RP_GEMM_AVX512_BUILT ? 128 : 0;
 }

@@ -10,6 +10,8 @@
 #ifndef RP_NN_GEMM_H
 #define RP_NN_GEMM_H
 
+#include <stddef.h>
+
 void rp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
 
@@ -18,6 +20,20 @@ void rp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
  * accumulators at the bias instead of making an extra pass over C. */
 void rp_sgemm_bias(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                    const float *bias, float *C, int ldc);
+
+/* The AVX-512 path only: C = A B (beta = 0) or A B + C (beta = 1) [+ bias],
+ * B as rp_sgemm's op(B) (K x N), where A's element (i, k) is
+ * A[row_off[i] + k_off[k]]: a convolution reads its input in place instead
+ * of through an im2col copy. K is summed in blocks of kc_block (<=
+ * rp_sgemm_block_k()) exactly as rp_sgemm sums its blocks, so the result
+ * is bitwise that of rp_sgemm on the gathered matrix. Returns 0, or -1
+ * (nothing done) when the AVX-512 path is not in use or the sizes are bad. */
+int rp_sgemm_indexed(int M, int N, int K, int kc_block, const float *A, const ptrdiff_t *row_off,
+                     const ptrdiff_t *k_off, int trans_b, const float *B, int ldb, float beta,
+                     const float *bias, float *C, int ldc);
+
+/* The AVX-512 path's K block (0 where it is not built). */
+int rp_sgemm_block_k(void);
 
 /* Which path rp_sgemm takes: "openblas" or "avx512". An invalid
  * REPTILE_GEMM falls back to the automatic choice here. */

@@ -10,6 +10,9 @@
  * padding or stride mistake produces O(1) errors. */
 #include "nn_testutil.h"
 #include "nn/conv2d.h"
+#include "nn/conv2d_implicit.h"
+#include "nn/gemm.h"
+#include "nn/im2col.h"
 #include "core/error_internal.h"
 
 #define RTOL 1e-4
@@ -211,6 +214,84 @@ START_TEST(omniglot_layers_match_reference_and_fd)
 }
 END_TEST
 
+/* The implicit GEMM (stride 1 on the AVX-512 path) gives exactly the
+ * numbers of im2col + rp_sgemm + col2im, computed here from those pieces:
+ * same and valid padding, odd sizes, thin and wide channel counts, a
+ * Mini-ImageNet layer. Compared with == (an exact zero may change sign). */
+static void check_implicit_bits(rp_rng *rng, rp_conv2d_shape s)
+{
+    ck_assert_int_eq(rp_conv2d_resolve(&s), 0);
+    ck_assert(rp_conv2d_uses_implicit(&s));
+    const int M = s.batch * s.out_h * s.out_w, K = s.k_h * s.k_w * s.in_c, N = s.out_c;
+    const size_t nx = (size_t)s.batch * s.in_h * s.in_w * s.in_c, ny = (size_t)M * N;
+    float *x = malloc(nx * sizeof *x), *w = malloc((size_t)K * N * sizeof *w);
+    float *b = malloc((size_t)N * sizeof *b), *dy = malloc(ny * sizeof *dy);
+    float *y1 = malloc(ny * sizeof *y1), *y2 = malloc(ny * sizeof *y2);
+    float *dw1 = malloc((size_t)K * N * sizeof *dw1), *dw2 = malloc((size_t)K * N * sizeof *dw2);
+    float *dx1 = malloc(nx * sizeof *dx1), *dx2 = malloc(nx * sizeof *dx2);
+    float *ws = malloc(rp_conv2d_workspace_floats(&s) * sizeof *ws);
+    float *col = malloc((size_t)M * K * sizeof *col);
+    for (size_t i = 0; i < nx; ++i)
+        x[i] = (float)nt_uniform(rng, -1, 1);
+    for (int i = 0; i < K * N; ++i)
+        w[i] = (float)nt_uniform(rng, -1, 1);
+    for (int i = 0; i < N; ++i)
+        b[i] = (float)nt_uniform(rng, -1, 1);
+    for (size_t i = 0; i < ny; ++i)
+        dy[i] = (float)nt_uniform(rng, -1, 1);
+    rp_conv2d_forward(&s, x, w, b, y1, ws);
+    rp_conv2d_backward(&s, x, w, dy, dx1, dw1, NULL, ws);
+    rp_im2col(&s, x, col);
+    rp_sgemm_bias(M, N, K, col, K, w, N, b, y2, N);
+    rp_sgemm(1, 0, K, N, M, 1.0f, col, K, dy, N, 0.0f, dw2, N);
+    rp_sgemm(0, 1, M, K, N, 1.0f, dy, N, w, N, 0.0f, col, K);
+    rp_col2im(&s, col, dx2);
+    for (size_t i = 0; i < ny; ++i)
+        ck_assert_msg(y1[i] == y2[i], "y[%zu] %.9g != %.9g", i, (double)y1[i], (double)y2[i]);
+    for (int i = 0; i < K * N; ++i)
+        ck_assert_msg(dw1[i] == dw2[i], "dw[%d] %.9g != %.9g", i, (double)dw1[i], (double)dw2[i]);
+    for (size_t i = 0; i < nx; ++i)
+        ck_assert_msg(dx1[i] == dx2[i], "dx[%zu] %.9g != %.9g", i, (double)dx1[i], (double)dx2[i]);
+    free(x), free(w), free(b), free(dy), free(y1), free(y2), free(dw1), free(dw2);
+    free(dx1), free(dx2), free(ws), free(col);
+}
+
+START_TEST(implicit_gemm_is_bitwise_im2col)
+{
+    if (strcmp(rp_sgemm_path(), "avx512") != 0)
+        return; /* the implicit GEMM runs on the AVX-512 path only (nn-conv2d-native) */
+    rp_rng rng;
+    rp_rng_init(&rng, 4321, 0, 0);
+    static const int chans[] = {1, 3, 5, 32, 64, 70, 128};
+    for (int it = 0; it < 40; ++it) {
+        rp_conv2d_shape s = {0};
+        s.batch = nt_int(&rng, 1, 3);
+        s.in_h = nt_int(&rng, 1, 13);
+        s.in_w = nt_int(&rng, 1, 13);
+        s.in_c = chans[nt_int(&rng, 0, 6)];
+        s.out_c = chans[nt_int(&rng, 0, 6)];
+        s.k_h = nt_int(&rng, 1, 5);
+        s.k_w = nt_int(&rng, 1, 5);
+        s.stride_h = s.stride_w = 1;
+        s.pad_same = it % 2;
+        if (!s.pad_same) {
+            if (s.k_h > s.in_h)
+                s.in_h = s.k_h + nt_int(&rng, 0, 3);
+            if (s.k_w > s.in_w)
+                s.in_w = s.k_w + nt_int(&rng, 0, 3);
+        }
+        check_implicit_bits(&rng, s);
+    }
+    rp_conv2d_shape mini = {.batch = 2, .in_h = 42, .in_w = 42, .in_c = 32, .out_c = 32,
+                            .k_h = 3, .k_w = 3, .stride_h = 1, .stride_w = 1, .pad_same = 1};
+    check_implicit_bits(&rng, mini);
+    rp_conv2d_shape first = mini;
+    first.in_h = first.in_w = 84;
+    first.in_c = 3;
+    check_implicit_bits(&rng, first);
+}
+END_TEST
+
 START_TEST(workspace_covers_both_passes)
 {
     rp_conv2d_shape s = {.batch = 3, .in_h = 14, .in_w = 14, .in_c = 64, .out_c = 64, .k_h = 3, .k_w = 3,
@@ -230,6 +311,7 @@ static Suite *conv2d_suite(void)
     tcase_add_test(tc, random_shapes_match_reference_and_fd);
     tcase_add_test(tc, omniglot_layers_match_reference_and_fd);
     tcase_add_test(tc, workspace_covers_both_passes);
+    tcase_add_test(tc, implicit_gemm_is_bitwise_im2col);
     suite_add_tcase(s, tc);
     return s;
 }
