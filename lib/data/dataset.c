@@ -1,10 +1,10 @@
-/* Data set storage, queries, the memory constructor and PNG loading of a
- * list of classes (rp_dataset_load_specs, used by loader.c). */
+/* Data set storage, queries, the memory constructor and image (PNG, JPEG)
+ * loading of a list of classes (rp_dataset_load_specs, used by loader.c). */
 #include "data/dataset_internal.h"
 
 #include "core/error_internal.h"
 #include "core/versioned.h"
-#include "data/png_decode.h"
+#include "data/image_decode.h"
 #include "data/resize.h"
 
 #include <math.h>
@@ -308,7 +308,7 @@ int reptile_dataset_from_memory(reptile_dataset **out, const float *images_nhwc,
     return 0;
 }
 
-/* ---- PNG loading -------------------------------------------------------- */
+/* ---- image loading ------------------------------------------------------ */
 
 void rp_class_spec_free(rp_class_spec *s)
 {
@@ -345,9 +345,9 @@ static void *load_worker(void *arg)
     load_job *job = arg;
     const reptile_image_options *o = job->opts;
     const size_t hwc = (size_t)o->height * o->width * o->channels;
-    rp_png_decoder dec;
+    rp_image_decoder dec;
     rp_resize_plan plan;
-    rp_png_decoder_init(&dec);
+    rp_image_decoder_init(&dec);
     rp_resize_plan_init(&plan);
     float *tmp = malloc(hwc * sizeof(float));
     job->failed_at = -1;
@@ -358,7 +358,7 @@ static void *load_worker(void *arg)
     }
     for (int32_t f = job->begin; f < job->end; ++f) {
         rp_image img;
-        int rc = rp_png_decode_file(&dec, job->paths[f], o->channels, &img);
+        int rc = rp_image_decode_file(&dec, job->paths[f], o->channels, &img);
         if (rc == 0)
             rc = rp_resize_plan_prepare(&plan, img.height, img.width, o->height, o->width, o->channels,
                                         o->filter);
@@ -372,7 +372,7 @@ static void *load_worker(void *arg)
     }
     free(tmp);
     rp_resize_plan_free(&plan);
-    rp_png_decoder_free(&dec);
+    rp_image_decoder_free(&dec);
     return NULL;
 }
 
