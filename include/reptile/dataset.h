@@ -35,7 +35,7 @@ enum reptile_filter {
 };
 
 /** Version of struct reptile_image_options this header describes. */
-#define REPTILE_IMAGE_OPTIONS_VERSION 1
+#define REPTILE_IMAGE_OPTIONS_VERSION 2
 
 /**
  * @brief How image files (PNG, JPEG) are turned into stored images.
@@ -43,7 +43,8 @@ enum reptile_filter {
  * Versioned the libgit2 way: initialise with REPTILE_IMAGE_OPTIONS_INIT or
  * reptile_image_options_init(); fields are only ever appended. The defaults
  * are the Keras Reptile tutorial's preprocessing: 28 x 28, 1 channel,
- * bilinear, white background = 1.0, no rotated copies, one loading thread.
+ * bilinear, white background = 1.0, no rotated copies, one loading thread,
+ * no crop. Version 1 ends with threads; version 2 adds center_crop.
  */
 typedef struct reptile_image_options {
     unsigned int version; /**< REPTILE_IMAGE_OPTIONS_VERSION. */
@@ -64,11 +65,23 @@ typedef struct reptile_image_options {
      *  thread only, 0 = one per online CPU, n > 1 = n threads. The result
      *  is identical whatever the count. */
     int threads;
+    /** Since version 2. Non-zero: before resizing, crop each image to its
+     *  largest centred region with the output's aspect ratio (width /
+     *  height), so photographs keep their proportions. For a W x H image
+     *  and a width x height output: when W * height >= H * width the crop
+     *  keeps all H rows and floor(H * width / height) columns, else all W
+     *  columns and floor(W * height / width) rows (never fewer than 1). It
+     *  starts at column floor((W - crop width) / 2) and row
+     *  floor((H - crop height) / 2): when an odd number of columns or rows
+     *  is cut, the extra one is cut at the right or bottom. A 500 x 375
+     *  photograph cropped for 84 x 84 keeps columns 62..436. Default 0: the
+     *  whole image is resized, its aspect ratio not kept. */
+    int center_crop;
 } reptile_image_options;
 
 /** Static initialiser with the defaults (see reptile_image_options). */
 #define REPTILE_IMAGE_OPTIONS_INIT \
-    { REPTILE_IMAGE_OPTIONS_VERSION, 28, 28, REPTILE_FILTER_BILINEAR, 0, 0, 1, 1 }
+    { REPTILE_IMAGE_OPTIONS_VERSION, 28, 28, REPTILE_FILTER_BILINEAR, 0, 0, 1, 1, 0 }
 
 /**
  * @brief Fill @p opts with the defaults for struct version @p version.
@@ -230,8 +243,8 @@ REPTILE_API int reptile_dataset_get_image(const reptile_dataset *ds, int cls, in
  *        (decode, convert channels, resize, invert, 8-bit storage), for
  *        example a query image to classify.
  * @param path PNG or JPEG file (told by its first bytes, whatever its name).
- * @param opts How to convert it (NULL = the defaults); rotations and
- *             threads are ignored.
+ * @param opts How to convert it (NULL = the defaults; center_crop
+ *             applies); rotations and threads are ignored.
  * @param out  Receives height*width*channels floats (HWC) in [0, 1].
  * @return 0, REPTILE_EINVAL, REPTILE_EVERSION, REPTILE_ENOTFOUND,
  *         REPTILE_EIO, REPTILE_EFORMAT (not a valid PNG or JPEG), REPTILE_ENOMEM.

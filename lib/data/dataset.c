@@ -23,9 +23,10 @@ _Static_assert((int)RP_FILTER_BILINEAR == (int)REPTILE_FILTER_BILINEAR &&
 
 /* ---- options ------------------------------------------------------------ */
 
-/* Version 1's fields end with threads; a later version appends fields and
- * its end here (core/versioned.h). */
-static const size_t image_options_size[] = {0, RP_FIELDS_END(reptile_image_options, threads)};
+/* Version 1's fields end with threads, version 2's with center_crop; a
+ * later version appends fields and its end here (core/versioned.h). */
+static const size_t image_options_size[] = {0, RP_FIELDS_END(reptile_image_options, threads),
+                                            RP_FIELDS_END(reptile_image_options, center_crop)};
 _Static_assert(sizeof image_options_size / sizeof image_options_size[0] ==
                    REPTILE_IMAGE_OPTIONS_VERSION + 1,
                "give every reptile_image_options version its size");
@@ -71,6 +72,7 @@ int rp_image_options_resolve(reptile_image_options *dst, const reptile_image_opt
         return rp_error(REPTILE_EINVAL, "image options: threads must be >= 0, got %d", dst->threads);
     dst->rotations = dst->rotations != 0;
     dst->invert = dst->invert != 0;
+    dst->center_crop = dst->center_crop != 0;
     return 0;
 }
 
@@ -358,16 +360,23 @@ static void *load_worker(void *arg)
     }
     for (int32_t f = job->begin; f < job->end; ++f) {
         rp_image img;
+        int y0 = 0, x0 = 0, ch = 0, cw = 0;
         int rc = rp_image_decode_file(&dec, job->paths[f], o->channels, &img);
-        if (rc == 0)
-            rc = rp_resize_plan_prepare(&plan, img.height, img.width, o->height, o->width, o->channels,
-                                        o->filter);
+        if (rc == 0) {
+            ch = img.height;
+            cw = img.width;
+            if (o->center_crop)
+                rp_center_crop(img.height, img.width, o->height, o->width, &y0, &x0, &ch, &cw);
+            rc = rp_resize_plan_prepare(&plan, ch, cw, o->height, o->width, o->channels, o->filter);
+        }
         if (rc) {
             job->failed_at = f;
             rp_error_save(&job->err, rc);
             break;
         }
-        rp_resize_run(&plan, img.data, tmp);
+        const size_t stride = (size_t)img.width * (size_t)o->channels;
+        rp_resize_run_strided(&plan, img.data + (size_t)y0 * stride + (size_t)x0 * (size_t)o->channels, stride,
+                              tmp);
         quantise(tmp, hwc, o->invert, job->pix8 + (size_t)f * hwc);
     }
     free(tmp);
