@@ -45,6 +45,23 @@ int rp_image_check_size(unsigned long width, unsigned long height, size_t max_pi
     return 0;
 }
 
+int rp_image_check_input(const void *dec, const void *data, size_t size, const char *name, int channels,
+                         const void *out, const unsigned char *magic, size_t magic_size, const char *format)
+{
+    if (!dec || !out || (!data && size))
+        return rp_error(REPTILE_EINVAL, "%s: decoder, data and output must not be NULL", name);
+    if (channels != 1 && channels != 3)
+        return rp_error(REPTILE_EINVAL, "%s: channels must be 1 or 3, got %d", name, channels);
+    if (size < magic_size) {
+        if (size > 0 && memcmp(data, magic, size) == 0)
+            return rp_error(REPTILE_EFORMAT, "%s: truncated %s (file ends after %zu bytes)", name, format, size);
+        return rp_error(REPTILE_EFORMAT, "%s: not a %s file", name, format);
+    }
+    if (memcmp(data, magic, magic_size) != 0)
+        return rp_error(REPTILE_EFORMAT, "%s: not a %s file", name, format);
+    return 0;
+}
+
 int rp_read_file(const char *path, unsigned char **buf, size_t *cap, size_t *size)
 {
     int fd;

@@ -36,6 +36,14 @@ int rp_buffer_grow(void **buf, size_t *cap, size_t need);
 int rp_image_check_size(unsigned long width, unsigned long height, size_t max_pixels, char *msg,
                         size_t msg_size);
 
+/* What every decoder's *_decode_memory checks first: dec, data (unless
+ * size is 0) and out not NULL, channels 1 or 3 (EINVAL), and that data
+ * starts with the format's magic bytes: EFORMAT "NAME: not a FORMAT file",
+ * or "NAME: truncated FORMAT (file ends after N bytes)" when all of data is
+ * a beginning of them. 0 when the decoder may go on. */
+int rp_image_check_input(const void *dec, const void *data, size_t size, const char *name, int channels,
+                         const void *out, const unsigned char *magic, size_t magic_size, const char *format);
+
 /* Read the whole regular file path into *buf (grown as needed; one spare
  * byte); *size receives its length. Errors (named after path): ENOTFOUND,
  * EIO (unreadable, not a regular file), EFORMAT (larger than

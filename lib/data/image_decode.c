@@ -30,13 +30,11 @@ static int starts_with(const void *data, size_t size, const unsigned char *magic
 
 int rp_image_format(const void *data, size_t size)
 {
-    static const unsigned char png[8] = {137, 80, 78, 71, 13, 10, 26, 10};
-    static const unsigned char jpeg[3] = {0xFF, 0xD8, 0xFF};
     if (!data)
         return RP_IMAGE_UNKNOWN;
-    if (starts_with(data, size, png, sizeof png))
+    if (starts_with(data, size, rp_png_signature, sizeof rp_png_signature))
         return RP_IMAGE_PNG;
-    if (starts_with(data, size, jpeg, sizeof jpeg))
+    if (starts_with(data, size, rp_jpeg_magic, sizeof rp_jpeg_magic))
         return RP_IMAGE_JPEG;
     return RP_IMAGE_UNKNOWN;
 }

@@ -80,6 +80,8 @@ static void on_jpeg_progress(j_common_ptr cinfo)
     }
 }
 
+const unsigned char rp_jpeg_magic[3] = {0xFF, 0xD8, 0xFF};
+
 void rp_jpeg_decoder_init(rp_jpeg_decoder *dec) { memset(dec, 0, sizeof *dec); }
 
 void rp_jpeg_decoder_free(rp_jpeg_decoder *dec)
@@ -207,18 +209,10 @@ int rp_jpeg_decode_memory(rp_jpeg_decoder *dec, const void *data, size_t size, c
 {
     if (!name)
         name = "<memory>";
-    if (!dec || !out || (!data && size))
-        return rp_error(REPTILE_EINVAL, "%s: decoder, data and output must not be NULL", name);
-    if (channels != 1 && channels != 3)
-        return rp_error(REPTILE_EINVAL, "%s: channels must be 1 or 3, got %d", name, channels);
-    static const unsigned char soi[3] = {0xFF, 0xD8, 0xFF};
-    if (size < sizeof soi) {
-        if (size > 0 && memcmp(data, soi, size) == 0)
-            return rp_error(REPTILE_EFORMAT, "%s: truncated JPEG (file ends after %zu bytes)", name, size);
-        return rp_error(REPTILE_EFORMAT, "%s: not a JPEG file", name);
-    }
-    if (memcmp(data, soi, sizeof soi) != 0)
-        return rp_error(REPTILE_EFORMAT, "%s: not a JPEG file", name);
+    int rc = rp_image_check_input(dec, data, size, name, channels, out, rp_jpeg_magic, sizeof rp_jpeg_magic,
+                                  "JPEG");
+    if (rc)
+        return rc;
 #if SIZE_MAX > ULONG_MAX
     if (size > ULONG_MAX)
         return rp_error(REPTILE_EFORMAT, "%s: file too large (%zu bytes)", name, size);
@@ -227,7 +221,7 @@ int rp_jpeg_decode_memory(rp_jpeg_decoder *dec, const void *data, size_t size, c
     ctx.size = size;
     ctx.msg[0] = '\0';
     ctx.code = 0;
-    int rc = decode_core(dec, &ctx, (const unsigned char *)data, channels, out);
+    rc = decode_core(dec, &ctx, (const unsigned char *)data, channels, out);
     if (rc)
         return rp_error(rc, "%s: %s", name, ctx.msg[0] ? ctx.msg : "corrupt JPEG");
     return 0;

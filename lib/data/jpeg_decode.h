@@ -14,6 +14,9 @@
  * seconds per kilobyte). */
 #define RP_JPEG_MAX_SCANS 500
 
+/* SOI and the first byte of the next marker: how every JPEG starts. */
+extern const unsigned char rp_jpeg_magic[3];
+
 typedef struct rp_jpeg_decoder {
     unsigned char *row;    /* one decoded scanline, as libjpeg delivers it */
     size_t row_cap;

@@ -1,4 +1,4 @@
-/* PNG decoding with libpng, from memory or from a file read in one go.
+/* PNG decoding with libpng, from memory (image_decode.c reads files).
  *
  * libpng reports errors by longjmp()ing out of its calls. The setjmp() lives
  * in decode_core(), whose locals are all assigned before setjmp() and never
@@ -51,13 +51,14 @@ static void on_png_read(png_structp png, png_bytep dst, size_t n)
     ctx->pos += n;
 }
 
+const unsigned char rp_png_signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+
 void rp_png_decoder_init(rp_png_decoder *dec) { memset(dec, 0, sizeof *dec); }
 
 void rp_png_decoder_free(rp_png_decoder *dec)
 {
     if (!dec)
         return;
-    free(dec->file);
     free(dec->rows);
     free(dec->pixels);
     free(dec->row_ptrs);
@@ -191,37 +192,18 @@ int rp_png_decode_memory(rp_png_decoder *dec, const void *data, size_t size,
 {
     if (!name)
         name = "<memory>";
-    if (!dec || !out || (!data && size))
-        return rp_error(REPTILE_EINVAL, "%s: decoder, data and output must not be NULL", name);
-    if (channels != 1 && channels != 3)
-        return rp_error(REPTILE_EINVAL, "%s: channels must be 1 or 3, got %d", name, channels);
-    static const unsigned char sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
-    if (size < 8) {
-        if (size > 0 && memcmp(data, sig, size) == 0)
-            return rp_error(REPTILE_EFORMAT, "%s: truncated PNG (file ends after %zu bytes)", name, size);
-        return rp_error(REPTILE_EFORMAT, "%s: not a PNG file", name);
-    }
-    if (memcmp(data, sig, 8) != 0)
-        return rp_error(REPTILE_EFORMAT, "%s: not a PNG file", name);
+    int rc = rp_image_check_input(dec, data, size, name, channels, out, rp_png_signature,
+                                  sizeof rp_png_signature, "PNG");
+    if (rc)
+        return rc;
     png_ctx ctx;
     ctx.data = (const unsigned char *)data;
     ctx.size = size;
     ctx.pos = 0;
     ctx.msg[0] = '\0';
     ctx.code = 0;
-    int rc = decode_core(dec, &ctx, channels, out);
+    rc = decode_core(dec, &ctx, channels, out);
     if (rc)
         return rp_error(rc, "%s: %s", name, ctx.msg[0] ? ctx.msg : "corrupt PNG");
     return 0;
-}
-
-int rp_png_decode_file(rp_png_decoder *dec, const char *path, int channels, rp_image *out)
-{
-    if (!dec || !path || !out)
-        return rp_error(REPTILE_EINVAL, "rp_png_decode_file: NULL argument");
-    size_t n = 0;
-    int rc = rp_read_file(path, &dec->file, &dec->file_cap, &n);
-    if (rc)
-        return rc;
-    return rp_png_decode_memory(dec, dec->file, n, path, channels, out);
 }

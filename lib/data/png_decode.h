@@ -1,6 +1,6 @@
 /* PNG decoding (libpng) to float pixels in [0, 1].
  *
- * A decoder keeps its buffers between calls (file bytes, rows, pixels), so
+ * A decoder keeps its buffers between calls (rows, pixels), so
  * decoding many images of one size allocates nothing after the first. */
 #ifndef RP_DATA_PNG_DECODE_H
 #define RP_DATA_PNG_DECODE_H
@@ -10,9 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The 8 bytes every PNG starts with. */
+extern const unsigned char rp_png_signature[8];
+
 typedef struct rp_png_decoder {
-    unsigned char *file;   /* bytes of the last file read */
-    size_t file_cap;
     unsigned char *rows;   /* decoded rows, as libpng delivers them */
     size_t rows_cap;
     float *pixels;         /* result, height * width * channels */
@@ -33,8 +34,5 @@ void rp_png_decoder_free(rp_png_decoder *dec);
 int rp_png_decode_memory(rp_png_decoder *dec, const void *data, size_t size,
                          const char *name, int channels, rp_image *out);
 
-/* Read path into the decoder's buffer and decode it. Errors as above plus
- * ENOTFOUND (no such file) and EIO (unreadable, not a regular file). */
-int rp_png_decode_file(rp_png_decoder *dec, const char *path, int channels, rp_image *out);
 
 #endif

@@ -14,7 +14,7 @@
 typedef int (*tj_get_fn)(int x, int y, int k, const void *user);
 
 typedef struct tj_options {
-    int components;        /* 1 gray, 3 RGB, 4 CMYK (default 3) */
+    int components;        /* 1 gray, 3 RGB, 4 CMYK, 2 no colour space (default 3) */
     int quality;           /* 1..100 (default 95) */
     int progressive;       /* non-zero: a progressive scan script */
     int subsample;         /* non-zero: libjpeg's default 4:2:0 chroma; 0: 4:4:4 */
@@ -37,7 +37,7 @@ static inline void tj_encode(unsigned char **out, size_t *size, int w, int h, co
     c.image_width = (JDIMENSION)w;
     c.image_height = (JDIMENSION)h;
     c.input_components = comps;
-    c.in_color_space = comps == 1 ? JCS_GRAYSCALE : comps == 3 ? JCS_RGB : JCS_CMYK;
+    c.in_color_space = comps == 1 ? JCS_GRAYSCALE : comps == 2 ? JCS_UNKNOWN : comps == 3 ? JCS_RGB : JCS_CMYK;
     jpeg_set_defaults(&c);
     if (comps == 4 && opt && opt->ycck)
         jpeg_set_colorspace(&c, JCS_YCCK);
