@@ -4,12 +4,12 @@
 #include "cli.h"
 #include "options_cli.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 static size_t image_floats(const reptile_image_options *img)
@@ -86,15 +86,20 @@ void ad_support_free(ad_support *s)
 
 /* ---- the queries ---------------------------------------------------------------- */
 
-/* As the library picks a class folder's images: not hidden, named *.png
- * in any case. */
-static int png_name(const struct dirent *e)
+/* As the library picks a class folder's images: not hidden, named *.png,
+ * *.jpg or *.jpeg in any case (the library tells the format by the bytes). */
+static int image_name(const struct dirent *e)
 {
+    static const char *const exts[] = {".png", ".jpg", ".jpeg"};
     size_t n = strlen(e->d_name);
-    return e->d_name[0] != '.' && n > 4 && e->d_name[n - 4] == '.' &&
-           tolower((unsigned char)e->d_name[n - 3]) == 'p' &&
-           tolower((unsigned char)e->d_name[n - 2]) == 'n' &&
-           tolower((unsigned char)e->d_name[n - 1]) == 'g';
+    if (e->d_name[0] == '.')
+        return 0;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; ++i) {
+        size_t k = strlen(exts[i]);
+        if (n > k && strcasecmp(e->d_name + n - k, exts[i]) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 static int byte_order(const struct dirent **a, const struct dirent **b)
@@ -130,11 +135,11 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-/* The PNG files of folder `dir` (sub-folders named *.png are not files). */
+/* The image files of folder `dir` (sub-folders named *.png are not files). */
 static int add_folder(ad_queries *q, const char *dir, int *cap)
 {
     struct dirent **names = NULL;
-    int n = scandir(dir, &names, png_name, byte_order), added = 0, status = EX_CONTINUE;
+    int n = scandir(dir, &names, image_name, byte_order), added = 0, status = EX_CONTINUE;
     if (n < 0) {
         ex_error("query folder '%s': %s", dir, strerror(errno));
         return EX_FAILURE;
@@ -152,7 +157,7 @@ static int add_folder(ad_queries *q, const char *dir, int *cap)
     }
     free(names);
     if (status == EX_CONTINUE && added == 0) {
-        ex_error("query folder '%s' holds no PNG images (*.png)", dir);
+        ex_error("query folder '%s' holds no PNG or JPEG images (*.png, *.jpg, *.jpeg)", dir);
         status = EX_FAILURE;
     }
     return status;

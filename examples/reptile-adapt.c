@@ -2,7 +2,7 @@
  * classes from a few examples of each.
  *
  * Loads a learner (reptile_learner_load()), reads a support set (a folder
- * with one sub-folder of PNG images per class), adapts to it
+ * with one sub-folder of PNG or JPEG images per class), adapts to it
  * (reptile_learner_adapt()) and prints, for each query image, the predicted
  * class and the probability of each class (reptile_adapted_predict()): a
  * table, CSV or JSON. See docs/applications.md. */
@@ -35,10 +35,10 @@ static const char *const adapt_options[] = {
 
 static const char about[] =
     "Usage: reptile-adapt --model FILE --support DIR [OPTION]... QUERY...\n"
-    "Adapt a meta-trained model to the classes of DIR (one sub-folder of PNG images\n"
-    "per class; the folder names are the class names, in byte order) and classify\n"
-    "each QUERY (a PNG file, or a folder of them): the predicted class and the\n"
-    "probability of each class.\n"
+    "Adapt a meta-trained model to the classes of DIR (one sub-folder of PNG or JPEG\n"
+    "images per class; the folder names are the class names, in byte order) and\n"
+    "classify each QUERY (a PNG or JPEG file, or a folder of them): the predicted\n"
+    "class and the probability of each class.\n"
     "\n"
     "Images are read as the data sets read theirs (reptile_image_load()): converted to\n"
     "the model's channels (gray or RGB) and resized to its input size (bilinear, as\n"
@@ -60,7 +60,7 @@ static int parse_options(adapt_cli *c, int argc, char **argv)
                  "reptile-omniglot --checkpoint, reptile-eval --save: weights and adaptation "
                  "settings) or a reptile_model_save() file (weights; the paper's settings)"},
         {EX_STRING, "support", "DIR", &c->support,
-         .help = "the classes to learn: DIR/CLASS/*.png, at least 2 classes and at most the "
+         .help = "the classes to learn: DIR/CLASS/*.{png,jpg,jpeg}, at least 2 classes and at most the "
                  "model's outputs"},
         {EX_FLAG, "transductive", NULL, &c->transductive,
          .help = "predict all queries in one batch (REPTILE_PREDICT_TRANSDUCTIVE; default: "
@@ -104,7 +104,7 @@ static int parse_command_line(adapt_cli *c, int argc, char **argv)
     if (!c->support)
         return usage(c, "--support DIR is missing: the folder of class folders to learn");
     if (c->lib.n_operands == 0)
-        return usage(c, "no QUERY given: name the PNG files (or folders of them) to classify");
+        return usage(c, "no QUERY given: name the PNG or JPEG files (or folders of them) to classify");
     if (c->csv && c->json)
         return usage(c, "--csv and --json cannot both be given");
     const char *file_opt[] = {"--output", "--model"};
@@ -183,7 +183,7 @@ static int load_learner(session *s)
     reptile_model_input_shape(m, &s->img.height, &s->img.width, &s->img.channels);
     s->outputs = reptile_model_num_outputs(m);
     if (s->img.channels != 1 && s->img.channels != 3) {
-        ex_error("--model: the model takes %d-channel images; PNG images are read as gray (1) "
+        ex_error("--model: the model takes %d-channel images; images are read as gray (1) "
                  "or RGB (3)",
                  s->img.channels);
         return EX_FAILURE;

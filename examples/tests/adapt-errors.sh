@@ -56,11 +56,11 @@ expect 1 "^reptile-adapt: --model: $tmp/none: cannot open" "$prog" --model "$tmp
 expect 1 "^reptile-adapt: --support: $tmp/none: no such folder" "$prog" --model "$model" --support "$tmp/none" "$q"
 mkdir -p "$tmp/s-empty/a" "$tmp/s-empty/b" "$tmp/s-text/a" "$tmp/s-text/b"
 cp "$sup"/class100/*.png "$tmp/s-empty/a/"
-expect 1 "^reptile-adapt: --support: $tmp/s-empty/b: class folder holds no PNG images" \
+expect 1 "^reptile-adapt: --support: $tmp/s-empty/b: class folder holds no PNG or JPEG images" \
     "$prog" --model "$model" --support "$tmp/s-empty" "$q"
 cp "$sup"/class100/*.png "$tmp/s-text/a/"
 printf 'x\n' >"$tmp/s-text/b/notes.txt"
-expect 1 "$tmp/s-text/b: class folder holds no PNG images" "$prog" --model "$model" --support "$tmp/s-text" "$q"
+expect 1 "$tmp/s-text/b: class folder holds no PNG or JPEG images" "$prog" --model "$model" --support "$tmp/s-text" "$q"
 mkdir -p "$tmp/s-one"
 cp -r "$sup/class100" "$tmp/s-one/"
 expect 1 "^reptile-adapt: --support '$tmp/s-one' has one class folder ('class100'): a task needs at least 2" \
@@ -79,12 +79,12 @@ expect 0 "note: a new output layer of 6 classes replaces the model's 5" \
 # The queries; a failure leaves no --output behind.
 expect 1 "^reptile-adapt: query: $tmp/none.png: cannot open" "$prog" --model "$model" --support "$sup" "$q" "$tmp/none.png"
 printf 'not an image\n' >"$tmp/text.png"
-expect 1 "^reptile-adapt: query: $tmp/text.png: not a PNG file" \
+expect 1 "^reptile-adapt: query: $tmp/text.png: not a PNG or JPEG file" \
     "$prog" --model "$model" --support "$sup" --output "$tmp/out.csv" --csv "$q" "$tmp/text.png"
 [ ! -e "$tmp/out.csv" ] && ok || bad "a failed run left --output behind"
 [ -z "$(find "$tmp" -maxdepth 1 -name 'out.csv.tmp*')" ] && ok || bad "a failed run left a temporary file"
 mkdir -p "$tmp/q-empty"
 printf 'x\n' >"$tmp/q-empty/readme.txt"
-expect 1 "^reptile-adapt: query folder '$tmp/q-empty' holds no PNG images" \
+expect 1 "^reptile-adapt: query folder '$tmp/q-empty' holds no PNG or JPEG images" \
     "$prog" --model "$model" --support "$sup" "$tmp/q-empty"
 finish

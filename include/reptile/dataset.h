@@ -6,7 +6,8 @@
  * A data set is a list of classes, each a list of equally sized images
  * (height x width x channels floats in [0, 1] when read back). Classes are
  * numbered 0 .. num_classes-1 in a deterministic order, images within a
- * class 0 .. class_size-1. PNG-sourced sets are decoded, converted to
+ * class 0 .. class_size-1. Sets read from files (PNG or JPEG, told apart
+ * by their first bytes, not their names) are decoded, converted to
  * grayscale (or RGB), resized and stored as 8-bit values once, at open time;
  * reading an image back gives value / 255.
  *
@@ -34,15 +35,16 @@ enum reptile_filter {
 };
 
 /** Version of struct reptile_image_options this header describes. */
-#define REPTILE_IMAGE_OPTIONS_VERSION 1
+#define REPTILE_IMAGE_OPTIONS_VERSION 2
 
 /**
- * @brief How PNG images are turned into stored images.
+ * @brief How image files (PNG, JPEG) are turned into stored images.
  *
  * Versioned the libgit2 way: initialise with REPTILE_IMAGE_OPTIONS_INIT or
  * reptile_image_options_init(); fields are only ever appended. The defaults
  * are the Keras Reptile tutorial's preprocessing: 28 x 28, 1 channel,
- * bilinear, white background = 1.0, no rotated copies, one loading thread.
+ * bilinear, white background = 1.0, no rotated copies, one loading thread,
+ * no crop. Version 1 ends with threads; version 2 adds center_crop.
  */
 typedef struct reptile_image_options {
     unsigned int version; /**< REPTILE_IMAGE_OPTIONS_VERSION. */
@@ -59,15 +61,27 @@ typedef struct reptile_image_options {
      *  resizing, alpha is dropped); 3: RGB (gray sources are replicated, alpha
      *  is dropped). Default 1. */
     int channels;
-    /** Threads decoding PNG files at open time: 1 (default) = the calling
+    /** Threads decoding image files at open time: 1 (default) = the calling
      *  thread only, 0 = one per online CPU, n > 1 = n threads. The result
      *  is identical whatever the count. */
     int threads;
+    /** Since version 2. Non-zero: before resizing, crop each image to its
+     *  largest centred region with the output's aspect ratio (width /
+     *  height), so photographs keep their proportions. For a W x H image
+     *  and a width x height output: when W * height >= H * width the crop
+     *  keeps all H rows and floor(H * width / height) columns, else all W
+     *  columns and floor(W * height / width) rows (never fewer than 1). It
+     *  starts at column floor((W - crop width) / 2) and row
+     *  floor((H - crop height) / 2): when an odd number of columns or rows
+     *  is cut, the extra one is cut at the right or bottom. A 500 x 375
+     *  photograph cropped for 84 x 84 keeps columns 62..436. Default 0: the
+     *  whole image is resized, its aspect ratio not kept. */
+    int center_crop;
 } reptile_image_options;
 
 /** Static initialiser with the defaults (see reptile_image_options). */
 #define REPTILE_IMAGE_OPTIONS_INIT \
-    { REPTILE_IMAGE_OPTIONS_VERSION, 28, 28, REPTILE_FILTER_BILINEAR, 0, 0, 1, 1 }
+    { REPTILE_IMAGE_OPTIONS_VERSION, 28, 28, REPTILE_FILTER_BILINEAR, 0, 0, 1, 1, 0 }
 
 /**
  * @brief Fill @p opts with the defaults for struct version @p version.
@@ -85,7 +99,7 @@ REPTILE_API int reptile_image_options_init(reptile_image_options *opts, unsigned
  * ALPHABET/characterNN/IIII_DD.png (as unpacked by scripts/fetch-omniglot).
  * Classes are the characters, ordered by alphabet then character folder name
  * (byte order); images within a class by file name. Only files ending in
- * ".png" are read; hidden entries are skipped.
+ * ".png", ".jpg" or ".jpeg" (any case) are read; hidden entries are skipped.
  *
  * @param out   Receives the new data set (NULL on failure); free it with reptile_dataset_free().
  * @param root  Folder holding the split folders.
@@ -95,8 +109,10 @@ REPTILE_API int reptile_image_options_init(reptile_image_options *opts, unsigned
  * @return 0; REPTILE_EINVAL (NULL argument, unknown split, bad options),
  *         REPTILE_EVERSION (options version), REPTILE_ENOTFOUND (missing
  *         folder or file), REPTILE_EIO (unreadable file), REPTILE_EFORMAT
- *         (a file is not a valid PNG), REPTILE_EDATA (a split or character
- *         folder holds no images), REPTILE_ENOMEM. The message names the file.
+ *         (a file is not a valid PNG or JPEG: not one, truncated, corrupt,
+ *         larger than 16384 per side or 64 Mpixel), REPTILE_EDATA (a split
+ *         or character folder holds no images), REPTILE_ENOMEM. The message
+ *         names the file.
  */
 REPTILE_API int reptile_dataset_open_omniglot(reptile_dataset **out, const char *root,
                                               const char *split,
@@ -134,12 +150,16 @@ REPTILE_API int reptile_dataset_open_omniglot_paper(reptile_dataset **train_out,
                                                     const char *manifest_path);
 
 /**
- * @brief Open a folder of class folders: root/CLASS/IMAGE.png.
+ * @brief Open a folder of class folders: root/CLASS/IMAGE.png or .jpg.
  *
- * Every sub-folder of @p root is a class (byte order of names); its ".png"
- * files (any size, gray, gray+alpha, RGB, RGBA or palette, any bit depth)
- * are its images, resized to opts->height x opts->width with
- * opts->channels channels. Hidden entries and non-PNG names are skipped.
+ * Every sub-folder of @p root is a class (byte order of names); its files
+ * named *.png, *.jpg or *.jpeg in any case are its images, resized to
+ * opts->height x opts->width with opts->channels channels. The format is
+ * told by each file's first bytes, so a class may mix formats and a name
+ * may lie: PNG of any size, gray, gray+alpha, RGB, RGBA or palette, any bit
+ * depth; JPEG baseline or progressive, gray, YCbCr/RGB, or CMYK/YCCK
+ * (converted to RGB as tf.io.decode_jpeg does). Hidden entries and other
+ * names are skipped.
  * reptile_dataset_class_info() reports the folder name as the character,
  * a NULL alphabet and id -1.
  *
@@ -147,8 +167,9 @@ REPTILE_API int reptile_dataset_open_omniglot_paper(reptile_dataset **train_out,
  * @param root The folder of class folders.
  * @param opts Preprocessing, or NULL for the defaults.
  * @return 0; REPTILE_EINVAL, REPTILE_EVERSION, REPTILE_ENOTFOUND (missing
- *         folder), REPTILE_EIO, REPTILE_EFORMAT, REPTILE_EDATA (no class
- *         folder, or a class folder without PNG files), REPTILE_ENOMEM.
+ *         folder), REPTILE_EIO, REPTILE_EFORMAT (as for
+ *         reptile_dataset_open_omniglot()), REPTILE_EDATA (no class folder,
+ *         or a class folder without image files), REPTILE_ENOMEM.
  */
 REPTILE_API int reptile_dataset_open_folder(reptile_dataset **out, const char *root,
                                             const reptile_image_options *opts);
@@ -218,15 +239,15 @@ REPTILE_API int reptile_dataset_class_info(const reptile_dataset *ds, int cls,
 REPTILE_API int reptile_dataset_get_image(const reptile_dataset *ds, int cls, int i, float *out);
 
 /**
- * @brief Load one PNG image exactly as the data set openers store theirs
+ * @brief Load one PNG or JPEG image exactly as the data set openers store theirs
  *        (decode, convert channels, resize, invert, 8-bit storage), for
  *        example a query image to classify.
- * @param path PNG file.
- * @param opts How to convert it (NULL = the defaults); rotations and
- *             threads are ignored.
+ * @param path PNG or JPEG file (told by its first bytes, whatever its name).
+ * @param opts How to convert it (NULL = the defaults; center_crop
+ *             applies); rotations and threads are ignored.
  * @param out  Receives height*width*channels floats (HWC) in [0, 1].
  * @return 0, REPTILE_EINVAL, REPTILE_EVERSION, REPTILE_ENOTFOUND,
- *         REPTILE_EIO, REPTILE_EFORMAT (not a PNG), REPTILE_ENOMEM.
+ *         REPTILE_EIO, REPTILE_EFORMAT (not a valid PNG or JPEG), REPTILE_ENOMEM.
  */
 REPTILE_API int reptile_image_load(const char *path, const reptile_image_options *opts, float *out);
 

@@ -1,10 +1,10 @@
-/* Data set storage, queries, the memory constructor and PNG loading of a
- * list of classes (rp_dataset_load_specs, used by loader.c). */
+/* Data set storage, queries, the memory constructor and image (PNG, JPEG)
+ * loading of a list of classes (rp_dataset_load_specs, used by loader.c). */
 #include "data/dataset_internal.h"
 
 #include "core/error_internal.h"
 #include "core/versioned.h"
-#include "data/png_decode.h"
+#include "data/image_decode.h"
 #include "data/resize.h"
 
 #include <math.h>
@@ -23,9 +23,10 @@ _Static_assert((int)RP_FILTER_BILINEAR == (int)REPTILE_FILTER_BILINEAR &&
 
 /* ---- options ------------------------------------------------------------ */
 
-/* Version 1's fields end with threads; a later version appends fields and
- * its end here (core/versioned.h). */
-static const size_t image_options_size[] = {0, RP_FIELDS_END(reptile_image_options, threads)};
+/* Version 1's fields end with threads, version 2's with center_crop; a
+ * later version appends fields and its end here (core/versioned.h). */
+static const size_t image_options_size[] = {0, RP_FIELDS_END(reptile_image_options, threads),
+                                            RP_FIELDS_END(reptile_image_options, center_crop)};
 _Static_assert(sizeof image_options_size / sizeof image_options_size[0] ==
                    REPTILE_IMAGE_OPTIONS_VERSION + 1,
                "give every reptile_image_options version its size");
@@ -71,6 +72,7 @@ int rp_image_options_resolve(reptile_image_options *dst, const reptile_image_opt
         return rp_error(REPTILE_EINVAL, "image options: threads must be >= 0, got %d", dst->threads);
     dst->rotations = dst->rotations != 0;
     dst->invert = dst->invert != 0;
+    dst->center_crop = dst->center_crop != 0;
     return 0;
 }
 
@@ -308,7 +310,7 @@ int reptile_dataset_from_memory(reptile_dataset **out, const float *images_nhwc,
     return 0;
 }
 
-/* ---- PNG loading -------------------------------------------------------- */
+/* ---- image loading ------------------------------------------------------ */
 
 void rp_class_spec_free(rp_class_spec *s)
 {
@@ -345,9 +347,9 @@ static void *load_worker(void *arg)
     load_job *job = arg;
     const reptile_image_options *o = job->opts;
     const size_t hwc = (size_t)o->height * o->width * o->channels;
-    rp_png_decoder dec;
+    rp_image_decoder dec;
     rp_resize_plan plan;
-    rp_png_decoder_init(&dec);
+    rp_image_decoder_init(&dec);
     rp_resize_plan_init(&plan);
     float *tmp = malloc(hwc * sizeof(float));
     job->failed_at = -1;
@@ -358,21 +360,28 @@ static void *load_worker(void *arg)
     }
     for (int32_t f = job->begin; f < job->end; ++f) {
         rp_image img;
-        int rc = rp_png_decode_file(&dec, job->paths[f], o->channels, &img);
-        if (rc == 0)
-            rc = rp_resize_plan_prepare(&plan, img.height, img.width, o->height, o->width, o->channels,
-                                        o->filter);
+        int y0 = 0, x0 = 0, ch = 0, cw = 0;
+        int rc = rp_image_decode_file(&dec, job->paths[f], o->channels, &img);
+        if (rc == 0) {
+            ch = img.height;
+            cw = img.width;
+            if (o->center_crop)
+                rp_center_crop(img.height, img.width, o->height, o->width, &y0, &x0, &ch, &cw);
+            rc = rp_resize_plan_prepare(&plan, ch, cw, o->height, o->width, o->channels, o->filter);
+        }
         if (rc) {
             job->failed_at = f;
             rp_error_save(&job->err, rc);
             break;
         }
-        rp_resize_run(&plan, img.data, tmp);
+        const size_t stride = (size_t)img.width * (size_t)o->channels;
+        rp_resize_run_strided(&plan, img.data + (size_t)y0 * stride + (size_t)x0 * (size_t)o->channels, stride,
+                              tmp);
         quantise(tmp, hwc, o->invert, job->pix8 + (size_t)f * hwc);
     }
     free(tmp);
     rp_resize_plan_free(&plan);
-    rp_png_decoder_free(&dec);
+    rp_image_decoder_free(&dec);
     return NULL;
 }
 

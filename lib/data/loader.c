@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define RP_PAPER_TRAIN_CLASSES 1200
@@ -64,17 +65,25 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-static int has_png_ext(const char *name)
+/* The names a class folder's images may have: *.png, *.jpg, *.jpeg in any
+ * case. The name only selects files; their first bytes tell the format. */
+static int has_image_ext(const char *name)
 {
+    static const char *const exts[] = {".png", ".jpg", ".jpeg"};
     size_t n = strlen(name);
-    return n > 4 && name[n - 4] == '.' && tolower((unsigned char)name[n - 3]) == 'p' &&
-           tolower((unsigned char)name[n - 2]) == 'n' && tolower((unsigned char)name[n - 1]) == 'g';
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; ++i) {
+        size_t e = strlen(exts[i]);
+        if (n > e && strcasecmp(name + n - e, exts[i]) == 0)
+            return 1;
+    }
+    return 0;
 }
 
-enum { LIST_DIRS, LIST_PNGS };
+enum { LIST_DIRS, LIST_IMAGES };
 
-/* Sorted names of the sub-folders (LIST_DIRS) or the *.png files that are
- * not folders (LIST_PNGS) of dir; hidden entries are skipped. */
+/* Sorted names of the sub-folders (LIST_DIRS) or the image files (names
+ * has_image_ext() accepts) that are not folders (LIST_IMAGES) of dir;
+ * hidden entries are skipped. */
 static int list_dir(const char *dir, int what, name_list *out)
 {
     memset(out, 0, sizeof *out);
@@ -91,7 +100,7 @@ static int list_dir(const char *dir, int what, name_list *out)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        if (what == LIST_PNGS && !has_png_ext(e->d_name))
+        if (what == LIST_IMAGES && !has_image_ext(e->d_name))
             continue;
         int is_dir;
         if (e->d_type == DT_DIR) {
@@ -157,16 +166,16 @@ static rp_class_spec *specs_add(spec_list *l)
     return s;
 }
 
-/* Fill s with the PNG files of folder dir (error EDATA when there are none). */
+/* Fill s with the image files of folder dir (error EDATA when there are none). */
 static int scan_class(rp_class_spec *s, const char *dir)
 {
     name_list files;
-    int rc = list_dir(dir, LIST_PNGS, &files);
+    int rc = list_dir(dir, LIST_IMAGES, &files);
     if (rc)
         return rc;
     if (files.n == 0) {
         names_free(&files);
-        return rp_error(REPTILE_EDATA, "%s: class folder holds no PNG images", dir);
+        return rp_error(REPTILE_EDATA, "%s: class folder holds no PNG or JPEG images", dir);
     }
     s->files = calloc((size_t)files.n, sizeof(char *));
     if (!s->files) {

@@ -1,4 +1,4 @@
-/* PNG decoding with libpng, from memory or from a file read in one go.
+/* PNG decoding with libpng, from memory (image_decode.c reads files).
  *
  * libpng reports errors by longjmp()ing out of its calls. The setjmp() lives
  * in decode_core(), whose locals are all assigned before setjmp() and never
@@ -9,22 +9,12 @@
 #include "data/png_decode.h"
 
 #include "core/error_internal.h"
-#include "core/regular_file.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-/* Files larger than this are rejected before reading (a 16384^2 RGBA
- * 16-bit PNG stored uncompressed is 2 GiB; nothing sensible is that big). */
-#define RP_MAX_FILE_SIZE ((size_t)1 << 30)
 
 typedef struct png_ctx {
     const unsigned char *data;
@@ -61,20 +51,7 @@ static void on_png_read(png_structp png, png_bytep dst, size_t n)
     ctx->pos += n;
 }
 
-static int grow(void **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 4096;
-    while (n < need)
-        n = n > SIZE_MAX / 2 ? need : n * 2;
-    void *p = realloc(*buf, n);
-    if (!p)
-        return -1;
-    *buf = p;
-    *cap = n;
-    return 0;
-}
+const unsigned char rp_png_signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
 
 void rp_png_decoder_init(rp_png_decoder *dec) { memset(dec, 0, sizeof *dec); }
 
@@ -82,16 +59,11 @@ void rp_png_decoder_free(rp_png_decoder *dec)
 {
     if (!dec)
         return;
-    free(dec->file);
     free(dec->rows);
     free(dec->pixels);
     free(dec->row_ptrs);
     memset(dec, 0, sizeof *dec);
 }
-
-#define RP_GRAY_R 0.2989f
-#define RP_GRAY_G 0.5870f
-#define RP_GRAY_B 0.1140f
 
 /* Convert decoded rows (sc source channels of depth bd: 1, 8 or 16) to floats. */
 static void convert_rows(unsigned char *const *rows, int w, int h, int sc, int bd, int oc, float *out)
@@ -171,14 +143,9 @@ static int decode_core(rp_png_decoder *dec, png_ctx *ctx, int oc, rp_image *out)
     png_uint_32 h = png_get_image_height(png, info);
     int bd = png_get_bit_depth(png, info);
     int ct = png_get_color_type(png, info);
-    size_t max_pixels = dec->max_pixels ? dec->max_pixels : RP_PNG_MAX_PIXELS;
-    if (w == 0 || h == 0 || w > RP_PNG_MAX_DIM || h > RP_PNG_MAX_DIM ||
-        (size_t)w * (size_t)h > max_pixels) {
-        ctx->code = REPTILE_EFORMAT;
-        snprintf(ctx->msg, sizeof ctx->msg, "image too large (%lux%lu; limits %d per side, %zu pixels)",
-                 (unsigned long)w, (unsigned long)h, RP_PNG_MAX_DIM, max_pixels);
+    ctx->code = rp_image_check_size(w, h, dec->max_pixels, ctx->msg, sizeof ctx->msg);
+    if (ctx->code)
         png_error(png, "too large");
-    }
     if (ct == PNG_COLOR_TYPE_PALETTE)
         png_set_palette_to_rgb(png);
     else if (ct == PNG_COLOR_TYPE_GRAY && bd > 1 && bd < 8)
@@ -195,9 +162,9 @@ static int decode_core(rp_png_decoder *dec, png_ctx *ctx, int oc, rp_image *out)
         png_error(png, "unsupported");
     }
     size_t npix = (size_t)w * (size_t)h * (size_t)oc;
-    if (grow((void **)&dec->rows, &dec->rows_cap, rowbytes * h) ||
-        grow((void **)&dec->row_ptrs, &dec->row_ptrs_cap, sizeof(unsigned char *) * h) ||
-        grow((void **)&dec->pixels, &dec->pixels_cap, sizeof(float) * npix)) {
+    if (rp_buffer_grow((void **)&dec->rows, &dec->rows_cap, rowbytes * h) ||
+        rp_buffer_grow((void **)&dec->row_ptrs, &dec->row_ptrs_cap, sizeof(unsigned char *) * h) ||
+        rp_buffer_grow((void **)&dec->pixels, &dec->pixels_cap, sizeof(float) * npix)) {
         ctx->code = REPTILE_ENOMEM;
         snprintf(ctx->msg, sizeof ctx->msg, "out of memory for a %lux%lu image",
                  (unsigned long)w, (unsigned long)h);
@@ -225,72 +192,18 @@ int rp_png_decode_memory(rp_png_decoder *dec, const void *data, size_t size,
 {
     if (!name)
         name = "<memory>";
-    if (!dec || !out || (!data && size))
-        return rp_error(REPTILE_EINVAL, "%s: decoder, data and output must not be NULL", name);
-    if (channels != 1 && channels != 3)
-        return rp_error(REPTILE_EINVAL, "%s: channels must be 1 or 3, got %d", name, channels);
-    static const unsigned char sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
-    if (size < 8) {
-        if (size > 0 && memcmp(data, sig, size) == 0)
-            return rp_error(REPTILE_EFORMAT, "%s: truncated PNG (file ends after %zu bytes)", name, size);
-        return rp_error(REPTILE_EFORMAT, "%s: not a PNG file", name);
-    }
-    if (memcmp(data, sig, 8) != 0)
-        return rp_error(REPTILE_EFORMAT, "%s: not a PNG file", name);
+    int rc = rp_image_check_input(dec, data, size, name, channels, out, rp_png_signature,
+                                  sizeof rp_png_signature, "PNG");
+    if (rc)
+        return rc;
     png_ctx ctx;
     ctx.data = (const unsigned char *)data;
     ctx.size = size;
     ctx.pos = 0;
     ctx.msg[0] = '\0';
     ctx.code = 0;
-    int rc = decode_core(dec, &ctx, channels, out);
+    rc = decode_core(dec, &ctx, channels, out);
     if (rc)
         return rp_error(rc, "%s: %s", name, ctx.msg[0] ? ctx.msg : "corrupt PNG");
     return 0;
-}
-
-int rp_read_file(rp_png_decoder *dec, const char *path, size_t *size)
-{
-    int fd;
-    struct stat st;
-    int rc = rp_open_regular(path, &fd, &st);
-    if (rc)
-        return rc;
-    if ((unsigned long long)st.st_size > RP_MAX_FILE_SIZE) {
-        close(fd);
-        return rp_error(REPTILE_EFORMAT, "%s: file too large (%lld bytes)", path, (long long)st.st_size);
-    }
-    size_t n = (size_t)st.st_size;
-    if (grow((void **)&dec->file, &dec->file_cap, n + 1)) {
-        close(fd);
-        return rp_error(REPTILE_ENOMEM, "%s: out of memory reading %zu bytes", path, n);
-    }
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, dec->file + got, n - got);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            return rp_error(REPTILE_EIO, "%s: read error (%s)", path, strerror(e));
-        }
-        if (r == 0)
-            break; /* file shrank: decode what is there, it reports truncation */
-        got += (size_t)r;
-    }
-    close(fd);
-    *size = got;
-    return 0;
-}
-
-int rp_png_decode_file(rp_png_decoder *dec, const char *path, int channels, rp_image *out)
-{
-    if (!dec || !path || !out)
-        return rp_error(REPTILE_EINVAL, "rp_png_decode_file: NULL argument");
-    size_t n = 0;
-    int rc = rp_read_file(dec, path, &n);
-    if (rc)
-        return rc;
-    return rp_png_decode_memory(dec, dec->file, n, path, channels, out);
 }

@@ -1,35 +1,27 @@
 /* PNG decoding (libpng) to float pixels in [0, 1].
  *
- * A decoder keeps its buffers between calls (file bytes, rows, pixels), so
+ * A decoder keeps its buffers between calls (rows, pixels), so
  * decoding many images of one size allocates nothing after the first. */
 #ifndef RP_DATA_PNG_DECODE_H
 #define RP_DATA_PNG_DECODE_H
 
+#include "data/image_common.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest accepted width or height. */
-#define RP_PNG_MAX_DIM 16384
-/* Default limit on width * height. */
-#define RP_PNG_MAX_PIXELS (64u * 1024u * 1024u)
+/* The 8 bytes every PNG starts with. */
+extern const unsigned char rp_png_signature[8];
 
 typedef struct rp_png_decoder {
-    unsigned char *file;   /* bytes of the last file read */
-    size_t file_cap;
     unsigned char *rows;   /* decoded rows, as libpng delivers them */
     size_t rows_cap;
     float *pixels;         /* result, height * width * channels */
     size_t pixels_cap;
     unsigned char **row_ptrs;
     size_t row_ptrs_cap;
-    size_t max_pixels;     /* 0: RP_PNG_MAX_PIXELS */
+    size_t max_pixels;     /* 0: RP_IMAGE_MAX_PIXELS */
 } rp_png_decoder;
-
-/* A decoded image; data points into the decoder (valid until its next use). */
-typedef struct rp_image {
-    int width, height, channels;
-    const float *data;     /* row-major, interleaved channels */
-} rp_image;
 
 void rp_png_decoder_init(rp_png_decoder *dec);
 void rp_png_decoder_free(rp_png_decoder *dec);
@@ -42,11 +34,5 @@ void rp_png_decoder_free(rp_png_decoder *dec);
 int rp_png_decode_memory(rp_png_decoder *dec, const void *data, size_t size,
                          const char *name, int channels, rp_image *out);
 
-/* Read path into the decoder's buffer and decode it. Errors as above plus
- * ENOTFOUND (no such file) and EIO (unreadable, not a regular file). */
-int rp_png_decode_file(rp_png_decoder *dec, const char *path, int channels, rp_image *out);
-
-/* Read a whole file into dec->file; *size receives its length. */
-int rp_read_file(rp_png_decoder *dec, const char *path, size_t *size);
 
 #endif

@@ -136,9 +136,9 @@ int rp_resize_plan_prepare(rp_resize_plan *plan, int in_h, int in_w, int out_h, 
     return 0;
 }
 
-static void run_bilinear(const rp_resize_plan *p, const float *in, float *out)
+static void run_bilinear(const rp_resize_plan *p, const float *in, size_t stride, float *out)
 {
-    const int c = p->channels, iw = p->in_w, ow = p->out_w;
+    const int c = p->channels, ow = p->out_w;
     const int32_t *xlo = p->x.lo, *xhi = p->x.hi;
     const float *xl = p->x.lerp;
     /* Only rows some output row reads need the horizontal pass. */
@@ -150,7 +150,7 @@ static void run_bilinear(const rp_resize_plan *p, const float *in, float *out)
             if (r <= prev)
                 continue;
             prev = r;
-            const float *src = in + (size_t)r * iw * c;
+            const float *src = in + (size_t)r * stride;
             float *dst = p->tmp + (size_t)r * ow * c;
             for (int ox = 0; ox < ow; ++ox) {
                 const float *a = src + (size_t)xlo[ox] * c, *b = src + (size_t)xhi[ox] * c;
@@ -170,11 +170,11 @@ static void run_bilinear(const rp_resize_plan *p, const float *in, float *out)
     }
 }
 
-static void run_nearest(const rp_resize_plan *p, const float *in, float *out)
+static void run_nearest(const rp_resize_plan *p, const float *in, size_t stride, float *out)
 {
     const int c = p->channels;
     for (int oy = 0; oy < p->out_h; ++oy) {
-        const float *src = in + (size_t)p->y.lo[oy] * p->in_w * c;
+        const float *src = in + (size_t)p->y.lo[oy] * stride;
         float *dst = out + (size_t)oy * p->out_w * c;
         for (int ox = 0; ox < p->out_w; ++ox)
             for (int ch = 0; ch < c; ++ch)
@@ -182,12 +182,12 @@ static void run_nearest(const rp_resize_plan *p, const float *in, float *out)
     }
 }
 
-static void run_area(const rp_resize_plan *p, const float *in, float *out)
+static void run_area(const rp_resize_plan *p, const float *in, size_t stride, float *out)
 {
-    const int c = p->channels, iw = p->in_w, ow = p->out_w;
+    const int c = p->channels, ow = p->out_w;
     const size_t rowlen = (size_t)ow * c;
     for (int r = 0; r < p->in_h; ++r) {
-        const float *src = in + (size_t)r * iw * c;
+        const float *src = in + (size_t)r * stride;
         float *dst = p->tmp + (size_t)r * rowlen;
         for (int ox = 0; ox < ow; ++ox) {
             const float *w = p->x.w + p->x.woff[ox];
@@ -214,17 +214,41 @@ static void run_area(const rp_resize_plan *p, const float *in, float *out)
     }
 }
 
-void rp_resize_run(rp_resize_plan *plan, const float *in, float *out)
+void rp_resize_run_strided(rp_resize_plan *plan, const float *in, size_t stride, float *out)
 {
     if (plan->in_h == plan->out_h && plan->in_w == plan->out_w) {
-        memcpy(out, in, sizeof(float) * (size_t)plan->in_h * plan->in_w * plan->channels);
+        const size_t row = (size_t)plan->in_w * plan->channels;
+        for (int y = 0; y < plan->in_h; ++y)
+            memcpy(out + (size_t)y * row, in + (size_t)y * stride, sizeof(float) * row);
         return;
     }
     switch (plan->filter) {
-    case RP_FILTER_NEAREST: run_nearest(plan, in, out); break;
-    case RP_FILTER_AREA: run_area(plan, in, out); break;
-    default: run_bilinear(plan, in, out); break;
+    case RP_FILTER_NEAREST: run_nearest(plan, in, stride, out); break;
+    case RP_FILTER_AREA: run_area(plan, in, stride, out); break;
+    default: run_bilinear(plan, in, stride, out); break;
     }
+}
+
+void rp_resize_run(rp_resize_plan *plan, const float *in, float *out)
+{
+    rp_resize_run_strided(plan, in, (size_t)plan->in_w * plan->channels, out);
+}
+
+void rp_center_crop(int in_h, int in_w, int out_h, int out_w, int *y0, int *x0, int *crop_h, int *crop_w)
+{
+    int64_t ch = in_h, cw = in_w;
+    if ((int64_t)in_w * out_h >= (int64_t)in_h * out_w)
+        cw = (int64_t)in_h * out_w / out_h; /* wider than the output: full height */
+    else
+        ch = (int64_t)in_w * out_h / out_w; /* taller: full width */
+    if (cw < 1)
+        cw = 1;
+    if (ch < 1)
+        ch = 1;
+    *crop_h = (int)ch;
+    *crop_w = (int)cw;
+    *y0 = (in_h - (int)ch) / 2;
+    *x0 = (in_w - (int)cw) / 2;
 }
 
 int rp_resize(const float *in, int in_h, int in_w, int channels, float *out, int out_h, int out_w,

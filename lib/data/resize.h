@@ -36,6 +36,20 @@ int rp_resize_plan_prepare(rp_resize_plan *plan, int in_h, int in_w, int out_h, 
  * a prepared plan. When the sizes are equal the pixels are copied unchanged. */
 void rp_resize_run(rp_resize_plan *plan, const float *in, float *out);
 
+/* The same, reading input row y at in + y * stride floats (stride >=
+ * in_w * channels): a region of a larger image, as the centre crop. */
+void rp_resize_run_strided(rp_resize_plan *plan, const float *in, size_t stride, float *out);
+
+/* The centre crop of an in_h x in_w image for an out_h x out_w output: the
+ * largest region of the output's aspect ratio, its other side rounded
+ * down (crop_w = floor(in_h * out_w / out_h) when the image is at least as
+ * wide as the output, else crop_h = floor(in_w * out_h / out_w); never
+ * below 1). The region starts at y0 = floor((in_h - crop_h) / 2),
+ * x0 = floor((in_w - crop_w) / 2): when an odd number of rows or columns
+ * is cut, the extra one is cut at the bottom or right (as
+ * tf.image.resize_with_crop_or_pad). */
+void rp_center_crop(int in_h, int in_w, int out_h, int out_w, int *y0, int *x0, int *crop_h, int *crop_w);
+
 /* One-shot convenience (allocates a temporary plan). */
 int rp_resize(const float *in, int in_h, int in_w, int channels, float *out, int out_h, int out_w,
               int filter);

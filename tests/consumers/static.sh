@@ -1,7 +1,7 @@
 #!/bin/sh
 # static.sh BUILD SRC: a fully static program linked with exactly
 # `pkg-config --static --cflags --libs reptile` against the installed
-# libreptile.a (and the system's static OpenBLAS, libpng, zlib, jansson);
+# libreptile.a (and the system's static OpenBLAS, libpng, zlib, libjpeg, jansson);
 # it has no dynamic section and runs.
 set -eu
 build="$1"

@@ -73,11 +73,12 @@ static void write_image(const char *path)
     ck_assert_int_eq(tw_write_png(path, 12, 12, PNG_COLOR_TYPE_GRAY, 8, 0), 0);
 }
 
-/* tmp_dir()/fifo, and two trees whose images include a "*.png" link to it:
- * folder/{a,b}/ (the link is folder/b/3.png) and the Omniglot layout
- * omniglot/images_background/Alpha/character0{1,2}/ (the link is
- * character02/0002_03.png). Returns the link in the tree the test opens. */
-static const char *make_trees_with_fifo_link(int omniglot)
+/* tmp_dir()/fifo, and two trees whose images include a "*.png" (or, with
+ * jpg, a "*.JPG") link to it: folder/{a,b}/ (the link is folder/b/3.png)
+ * and the Omniglot layout omniglot/images_background/Alpha/character0{1,2}/
+ * (the link is character02/0002_03.png). Returns the link in the tree the
+ * test opens. */
+static const char *make_trees_with_fifo_link(int omniglot, int jpg)
 {
     ck_assert_int_eq(mkfifo(in_tmp("fifo"), 0600), 0);
     tw_mkdir(in_tmp("folder"));
@@ -99,10 +100,12 @@ static const char *make_trees_with_fifo_link(int omniglot)
     for (size_t i = 0; i < sizeof images / sizeof images[0]; ++i)
         write_image(in_tmp(images[i]));
     const char *fifo = in_tmp("fifo");
-    ck_assert_int_eq(symlink(fifo, in_tmp("folder/b/3.png")), 0);
-    ck_assert_int_eq(symlink(fifo, in_tmp("omniglot/images_background/Alpha/character02/0002_03.png")), 0);
-    return omniglot ? in_tmp("omniglot/images_background/Alpha/character02/0002_03.png")
-                    : in_tmp("folder/b/3.png");
+    const char *folder_link = jpg ? "folder/b/3.JPG" : "folder/b/3.png";
+    const char *omniglot_link = jpg ? "omniglot/images_background/Alpha/character02/0002_03.JPG"
+                                    : "omniglot/images_background/Alpha/character02/0002_03.png";
+    ck_assert_int_eq(symlink(fifo, in_tmp(folder_link)), 0);
+    ck_assert_int_eq(symlink(fifo, in_tmp(omniglot_link)), 0);
+    return in_tmp(omniglot ? omniglot_link : folder_link);
 }
 
 typedef struct open_args {
@@ -123,15 +126,16 @@ static int open_dataset(const void *arg)
     return rc;
 }
 
-/* Loop index i: bit 0 = Omniglot layout (else folder), bit 1 = 2 threads. */
-START_TEST(png_link_to_a_fifo_fails_with_eio)
+/* Loop index i: bit 0 = Omniglot layout (else folder), bit 1 = 2 threads,
+ * bit 2 = the link is named *.JPG (JPEG names take the same path). */
+START_TEST(image_link_to_a_fifo_fails_with_eio)
 {
     open_args a = {_i & 1, _i & 2 ? 2 : 1};
     char what[64];
-    snprintf(what, sizeof what, "%s loader, %d thread%s", a.omniglot ? "Omniglot" : "folder",
-             a.threads, a.threads > 1 ? "s" : "");
+    snprintf(what, sizeof what, "%s loader, %d thread%s, .%s", a.omniglot ? "Omniglot" : "folder",
+             a.threads, a.threads > 1 ? "s" : "", _i & 4 ? "JPG" : "png");
     char link[4200];
-    snprintf(link, sizeof link, "%s", make_trees_with_fifo_link(a.omniglot));
+    snprintf(link, sizeof link, "%s", make_trees_with_fifo_link(a.omniglot, _i & 4));
     outcome o = run_bounded(open_dataset, &a, what);
     expect_error(&o, REPTILE_EIO, link, what);
 }
@@ -210,7 +214,7 @@ static Suite *special_files_suite(void)
     TCase *tc = tcase_create("special-files");
     tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_set_timeout(tc, 60); /* above DEADLINE_MS: a hang is reported as one */
-    tcase_add_loop_test(tc, png_link_to_a_fifo_fails_with_eio, 0, 4);
+    tcase_add_loop_test(tc, image_link_to_a_fifo_fails_with_eio, 0, 8);
     tcase_add_loop_test(tc, checkpoint_path_that_is_a_fifo_fails_at_once, 0, 6);
     suite_add_tcase(s, tc);
     return s;

@@ -5,7 +5,7 @@
 
 #include "core/error_internal.h"
 #include "data/dataset_internal.h"
-#include "data/png_decode.h"
+#include "data/image_decode.h"
 #include "data/resize.h"
 #include "reptile/dataset.h"
 #include "reptile/error.h"
@@ -73,10 +73,10 @@ static void make_tree(const char *root)
 /* The tutorial pipeline done by hand: decode, resize, quantise to 8 bits. */
 static void reference_image(const char *path, int channels, int h, int w, int filter, int invert, float *out)
 {
-    rp_png_decoder dec;
-    rp_png_decoder_init(&dec);
+    rp_image_decoder dec;
+    rp_image_decoder_init(&dec);
     rp_image img;
-    ck_assert_msg(rp_png_decode_file(&dec, path, channels, &img) == 0, "%s", reptile_error_last());
+    ck_assert_msg(rp_image_decode_file(&dec, path, channels, &img) == 0, "%s", reptile_error_last());
     float *tmp = malloc(sizeof(float) * (size_t)h * w * channels);
     ck_assert_int_eq(rp_resize(img.data, img.height, img.width, channels, tmp, h, w, filter), 0);
     for (int i = 0; i < h * w * channels; ++i) {
@@ -84,7 +84,7 @@ static void reference_image(const char *path, int channels, int h, int w, int fi
         out[i] = (float)lrintf(v * 255.0f) / 255.0f;
     }
     free(tmp);
-    rp_png_decoder_free(&dec);
+    rp_image_decoder_free(&dec);
 }
 
 static void assert_images_equal(const float *a, const float *b, int n)

@@ -5,7 +5,7 @@
 
 #include "core/clock.h"
 #include "data/dataset_internal.h"
-#include "data/png_decode.h"
+#include "data/image_decode.h"
 #include "data/resize.h"
 #include "data/sampler.h"
 #include "reptile/dataset.h"
@@ -67,14 +67,14 @@ START_TEST(both_splits)
     /* The tutorial pipeline on one real file. */
     char p[4200];
     snprintf(p, sizeof p, "%s/images_background/Alphabet_of_the_Magi/character01/0709_03.png", root());
-    rp_png_decoder dec;
-    rp_png_decoder_init(&dec);
+    rp_image_decoder dec;
+    rp_image_decoder_init(&dec);
     rp_image img;
-    ck_assert_int_eq(rp_png_decode_file(&dec, p, 1, &img), 0);
+    ck_assert_int_eq(rp_image_decode_file(&dec, p, 1, &img), 0);
     ck_assert(img.width == 105 && img.height == 105);
     float want[784], got[784];
     ck_assert_int_eq(rp_resize(img.data, 105, 105, 1, want, 28, 28, RP_FILTER_BILINEAR), 0);
-    rp_png_decoder_free(&dec);
+    rp_image_decoder_free(&dec);
     ck_assert_int_eq(reptile_dataset_get_image(bg, 0, 2, got), 0);
     float ink = 0.0f;
     for (int i = 0; i < 784; ++i) {
