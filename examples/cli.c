@@ -81,41 +81,47 @@ int ex_parse_double(const char *opt, const char *arg, double min, double max, do
 }
 
 /* A folder the data must be in: report what is there instead. */
-static int check_folder(const char *path, const char *hint)
+static int check_folder(const char *what, const char *path, const char *hint)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
         if (errno == ENOENT)
-            ex_error("Omniglot data folder '%s' not found: %s", path, hint);
+            ex_error("%s data folder '%s' not found: %s", what, path, hint);
         else
-            ex_error("cannot access the Omniglot data folder '%s': %s", path, strerror(errno));
+            ex_error("cannot access the %s data folder '%s': %s", what, path, strerror(errno));
         return -1;
     }
     if (!S_ISDIR(st.st_mode)) {
-        ex_error("Omniglot data folder '%s' %s: %s", path,
+        ex_error("%s data folder '%s' %s: %s", what, path,
                  S_ISREG(st.st_mode) ? "is a file, not a folder" : "is not a folder", hint);
         return -1;
     }
     return 0;
 }
 
-int ex_check_omniglot_dir(const char *data, const char *hint)
+int ex_check_data_dirs(const char *what, const char *data, const char *const *subdirs, int n,
+                       const char *hint)
 {
-    if (check_folder(data, hint) != 0)
+    if (check_folder(what, data, hint) != 0)
         return -1;
-    static const char *const split[2] = {"images_background", "images_evaluation"};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s", data, split[i]);
+        snprintf(dir, sizeof dir, "%s/%s", data, subdirs[i]);
         struct stat st;
         if (stat(dir, &st) != 0 && errno == ENOENT) {
-            ex_error("'%s' has no %s/ folder: %s", data, split[i], hint);
+            ex_error("'%s' has no %s/ folder: %s", data, subdirs[i], hint);
             return -1;
         }
-        if (check_folder(dir, hint) != 0)
+        if (check_folder(what, dir, hint) != 0)
             return -1;
     }
     return 0;
+}
+
+int ex_check_omniglot_dir(const char *data, const char *hint)
+{
+    static const char *const split[2] = {"images_background", "images_evaluation"};
+    return ex_check_data_dirs("Omniglot", data, split, 2, hint);
 }
 
 double ex_now(void)

@@ -42,6 +42,10 @@ int ex_parse_double(const char *opt, const char *arg, double min, double max, do
  * `hint`, how to get the data), a file where a folder should be, or not
  * accessible (the system's reason). Returns 0 or -1. */
 int ex_check_omniglot_dir(const char *data, const char *hint);
+/* The data folder and its sub-folders exist and are folders (else an error
+ * naming `what` data and the hint). 0 or -1. */
+int ex_check_data_dirs(const char *what, const char *data, const char *const *subdirs, int n,
+                       const char *hint);
 
 /* Monotonic clock in seconds. */
 double ex_now(void);

@@ -1,6 +1,8 @@
-/* reptile-eval: score Reptile on Omniglot with the paper's protocol.
+/* reptile-eval: score Reptile with the paper's protocol, on Omniglot or on
+ * a folder laid out like Mini-ImageNet.
  *
- * Meta-trains the tutorial's network from scratch with a paper preset,
+ * Meta-trains the paper's network from scratch with a paper preset
+ * (Omniglot's, or Mini-ImageNet's for paper-miniimagenet-5way),
  * loads a saved model (--model) or continues a saved run (--resume), then
  * evaluates --tasks test tasks (10,000 by default) of --ways classes and
  * --shots support images, one query per class, transductive or not, and
@@ -18,6 +20,8 @@
 #include <string.h>
 
 #define DEFAULT_DATA "data/omniglot"
+#define DEFAULT_FOLDERS_DATA "data/miniimagenet"
+#define MINIIMAGENET_PRESET "paper-miniimagenet-5way"
 #define DEFAULT_WAYS 5  /* whatever the preset */
 #define DEFAULT_SHOTS 1 /* whatever the preset or the saved run */
 #define DEFAULT_CHECKPOINT_EVERY 1000 /* iterations: about 30 s of paper-5way */
@@ -25,6 +29,10 @@
 static const char fetch_hint[] =
     "run reptile-fetch-omniglot (in the source tree: scripts/fetch-omniglot) to download it, "
     "or pass --data DIR";
+static const char folders_hint[] =
+    "--split folders reads DIR/train and DIR/test, each a folder of class folders of PNG or "
+    "JPEG images (Mini-ImageNet's layout; docs/data.md says how to lay out a copy); pass "
+    "--data DIR";
 
 /* ---- command line --------------------------------------------------------- */
 
@@ -36,7 +44,8 @@ typedef struct eval_cli {
 
 static const char about[] =
     "Usage: reptile-eval [OPTION]...\n"
-    "Meta-train on Omniglot, then score the model with the Reptile paper's protocol:\n"
+    "Meta-train on Omniglot (or a Mini-ImageNet-like folder with --preset\n"
+    "paper-miniimagenet-5way), then score the model with the Reptile paper's protocol:\n"
     "mean accuracy over many test tasks (one query per class) and its 95% CI.\n";
 
 static const char footer[] =
@@ -65,10 +74,16 @@ static int parse_options(eval_cli *c, int argc, char **argv)
     program_defaults(c, &defaults, "paper-omniglot-5way", DEFAULT_WAYS);
     const ex_opt opts[] = {
         {EX_SECTION, .help = "Evaluation:"},
-        {EX_STRING, "data", "DIR", &c->data, .help = "Omniglot folder (default: " DEFAULT_DATA ")"},
-        {EX_STRING, "split", "paper|tfds", &c->split,
-         .help = "paper: all 1,623 characters pooled, shuffled with the seed, 1,200 train (x4 "
-                 "rotations) / 423 test (default); tfds: background = train, evaluation = test"},
+        {EX_STRING, "data", "DIR", &c->data,
+         .help = "data folder (default: " DEFAULT_DATA ", with --split folders "
+                 DEFAULT_FOLDERS_DATA ")"},
+        {EX_STRING, "split", "paper|tfds|folders", &c->split,
+         .help = "paper: Omniglot's 1,623 characters pooled, shuffled with the seed, 1,200 train "
+                 "(x4 rotations) / 423 test (default for Omniglot's network); tfds: background "
+                 "= train, evaluation = test; folders: DIR/train and DIR/test, folders of class "
+                 "folders of PNG or JPEG images resized to the network's input (Mini-ImageNet's "
+                 "layout; the default for " MINIIMAGENET_PRESET " and for any network whose "
+                 "input is not 28x28x1)"},
         {EX_ALIAS, "transductive", NULL, .lib = "eval_mode", .value = "transductive",
          .help = "predict all queries of a task in one batch (--eval-mode=transductive; "
                  "default: each query with the support set, non-transductive)"},
@@ -76,7 +91,9 @@ static int parse_options(eval_cli *c, int argc, char **argv)
          .help = "test tasks to score (default: 10000; 0: train and save only)"},
         {EX_PRESET, "preset", "NAME", &c->preset,
          .help = "training settings (default: paper-omniglot-5way, or paper-omniglot-20way "
-                 "when --ways is 20)"},
+                 "when --ways is 20); " MINIIMAGENET_PRESET " trains the Mini-ImageNet "
+                 "network on --split folders and, for --shots 1, fine-tunes on batches of 5 "
+                 "(the reference's 1-shot command) unless --eval-batch is given"},
         {EX_NOTE, .lib = "ways", .help = "training and test; with --model: the network's outputs"},
         {EX_NOTE, .lib = "meta_iters", .value = "0",
          .help = "score the network as it is, the default with --model"},
@@ -116,15 +133,15 @@ static int parse_options(eval_cli *c, int argc, char **argv)
 static int parse_command_line(eval_cli *c, int argc, char **argv)
 {
     memset(c, 0, sizeof *c);
-    c->data = DEFAULT_DATA;
-    c->split = "paper";
+    /* --data and --split: their defaults depend on the network (settle()). */
     c->tasks = 10000;
     c->checkpoint_every = DEFAULT_CHECKPOINT_EVERY;
     int status = parse_options(c, argc, argv);
     if (status != EX_CONTINUE)
         return status;
-    if (strcmp(c->split, "paper") != 0 && strcmp(c->split, "tfds") != 0) {
-        ex_error("--split: '%s' is neither 'paper' nor 'tfds'", c->split);
+    if (c->split && strcmp(c->split, "paper") != 0 && strcmp(c->split, "tfds") != 0 &&
+        strcmp(c->split, "folders") != 0) {
+        ex_error("--split: '%s' is not 'paper', 'tfds' or 'folders'", c->split);
         return ex_cli_usage_error(&c->lib);
     }
     if (c->model && c->resume) {
@@ -153,6 +170,8 @@ typedef struct session {
     int resume;         /* restore the saved training state (--model, --resume) */
     int checkpoint_failed;
     int progress_base;  /* iterations done before this run */
+    const char *data, *split; /* --data and --split, or their defaults for the network */
+    int in_h, in_w, in_c;     /* the network's input */
     reptile_dataset *train, *test;
     reptile_model *model;
     reptile_meta *meta;
@@ -260,6 +279,40 @@ static int resumed_options(session *s)
     return status;
 }
 
+/* The network's input (the loaded model's, or the preset's network), and
+ * what follows from it: the split and data folder unless given, and
+ * Mini-ImageNet's 1-shot fine-tuning batch. */
+static int settle_data(session *s)
+{
+    const eval_cli *c = &s->c;
+    int miniimagenet_preset = strcmp(s->preset, MINIIMAGENET_PRESET) == 0;
+    if (s->model) {
+        reptile_model_input_shape(s->model, &s->in_h, &s->in_w, &s->in_c);
+    } else {
+        s->in_h = s->in_w = miniimagenet_preset ? 84 : 28;
+        s->in_c = miniimagenet_preset ? 3 : 1;
+    }
+    int omniglot_net = s->in_h == 28 && s->in_w == 28 && s->in_c == 1;
+    s->split = c->split ? c->split : omniglot_net ? "paper" : "folders";
+    s->data = c->data ? c->data : omniglot_net ? DEFAULT_DATA : DEFAULT_FOLDERS_DATA;
+    if (strcmp(s->split, "folders") != 0 && !omniglot_net) {
+        ex_error("--split %s reads Omniglot's 28x28 grey characters, but the network takes "
+                 "%dx%dx%d images: use --split folders",
+                 s->split, s->in_h, s->in_w, s->in_c);
+        return ex_cli_usage_error(&c->lib);
+    }
+    if ((c->manifest || c->no_rotations) && strcmp(s->split, "paper") != 0) {
+        ex_error("--%s only applies to --split paper", c->manifest ? "manifest" : "no-rotations");
+        return ex_cli_usage_error(&c->lib);
+    }
+    /* run_miniimagenet.py's 1-shot command fine-tunes on batches of 5, its
+     * 5-shot command (the preset) on batches of 15. */
+    int mini = miniimagenet_preset || (s->model && s->in_h == 84 && s->in_w == 84 && s->in_c == 3);
+    if (mini && s->shots == 1 && !ex_cli_given(&c->lib, "eval_batch"))
+        s->opts.eval_batch = 5;
+    return EX_CONTINUE;
+}
+
 /* The model (--model, --resume), the settings, the checks before the data. */
 static int settle(session *s)
 {
@@ -269,10 +322,6 @@ static int settle(session *s)
                              : EX_CONTINUE;
     if (status != EX_CONTINUE)
         return status;
-    if (c->manifest && strcmp(c->split, "paper") != 0) {
-        ex_error("--manifest only applies to --split paper");
-        return ex_cli_usage_error(&c->lib);
-    }
     reptile_meta_options saved;
     if (c->resume)
         status = resumed_options(s);
@@ -285,15 +334,49 @@ static int settle(session *s)
     }
     s->shots = DEFAULT_SHOTS;
     ex_cli_given_int(&c->lib, "eval_shots", &s->shots);
+    if (status == EX_CONTINUE)
+        status = settle_data(s);
     if (status != EX_CONTINUE)
         return status;
     /* The library writes both, and only over a regular file. */
     if ((c->manifest && ex_output_check_library("--manifest", c->manifest) != 0) ||
         (c->save && ex_output_check_library("--save", c->save) != 0) ||
-        (c->checkpoint && ex_output_check_library("--checkpoint", c->checkpoint) != 0) ||
-        ex_check_omniglot_dir(c->data, fetch_hint) != 0)
+        (c->checkpoint && ex_output_check_library("--checkpoint", c->checkpoint) != 0))
         return EX_FAILURE;
+    static const char *const folders[2] = {"train", "test"};
+    int bad = strcmp(s->split, "folders") == 0
+                  ? ex_check_data_dirs("image", s->data, folders, 2, folders_hint)
+                  : ex_check_omniglot_dir(s->data, fetch_hint);
+    return bad ? EX_FAILURE : EX_CONTINUE;
+}
+
+static int loaded(session *s, double t_start)
+{
+    s->load_s = ex_now() - t_start;
+    if (!s->c.quiet)
+        fprintf(stderr, "%s: %s split: %d train classes, %d test classes (%.1f s)\n",
+                ex_progname, s->split, reptile_dataset_num_classes(s->train),
+                reptile_dataset_num_classes(s->test), s->load_s);
     return EX_CONTINUE;
+}
+
+/* DIR/train and DIR/test, resized to the network's input. */
+static int load_folders(session *s, reptile_image_options *img, double t_start)
+{
+    img->height = s->in_h;
+    img->width = s->in_w;
+    img->channels = s->in_c;
+    static const char *const folders[2] = {"train", "test"};
+    reptile_dataset **sets[2] = {&s->train, &s->test};
+    for (int i = 0; i < 2; ++i) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s", s->data, folders[i]);
+        if (reptile_dataset_open_folder(sets[i], dir, img) != 0) {
+            ex_error("loading '%s': %s", dir, reptile_error_last());
+            return EX_FAILURE;
+        }
+    }
+    return loaded(s, t_start);
 }
 
 static int load_data(session *s)
@@ -304,32 +387,29 @@ static int load_data(session *s)
     img.threads = s->opts.threads;
     double t = ex_now();
     int rc;
-    if (strcmp(c->split, "paper") == 0) {
+    if (strcmp(s->split, "folders") == 0)
+        return load_folders(s, &img, t);
+    if (strcmp(s->split, "paper") == 0) {
         /* The library writes the manifest itself, atomically, and only once
          * the split has loaded. */
         img.rotations = !c->no_rotations;
-        rc = reptile_dataset_open_omniglot_paper(&s->train, &s->test, c->data, s->opts.seed, &img,
+        rc = reptile_dataset_open_omniglot_paper(&s->train, &s->test, s->data, s->opts.seed, &img,
                                                  c->manifest);
         /* "cannot write the manifest": lib/data/loader.c's prefix. */
         if (rc != 0 && c->manifest && strstr(reptile_error_last(), "cannot write the manifest"))
             return lib_fail("--manifest");
     } else {
-        rc = reptile_dataset_open_omniglot(&s->train, c->data, "background", &img);
+        rc = reptile_dataset_open_omniglot(&s->train, s->data, "background", &img);
         if (rc == 0)
-            rc = reptile_dataset_open_omniglot(&s->test, c->data, "evaluation", &img);
+            rc = reptile_dataset_open_omniglot(&s->test, s->data, "evaluation", &img);
     }
     if (rc != 0) {
-        ex_error("loading Omniglot from '%s': %s", c->data, reptile_error_last());
+        ex_error("loading Omniglot from '%s': %s", s->data, reptile_error_last());
         if (rc == REPTILE_ENOTFOUND || rc == REPTILE_EDATA)
             ex_error("%s", fetch_hint);
         return EX_FAILURE;
     }
-    s->load_s = ex_now() - t;
-    if (!c->quiet)
-        fprintf(stderr, "%s: %s split: %d train classes, %d test classes (%.1f s)\n",
-                ex_progname, c->split, reptile_dataset_num_classes(s->train),
-                reptile_dataset_num_classes(s->test), s->load_s);
-    return EX_CONTINUE;
+    return loaded(s, t);
 }
 
 static int on_progress(const reptile_progress *p, void *user)
@@ -350,7 +430,12 @@ static int on_progress(const reptile_progress *p, void *user)
 
 static int create_learner(session *s)
 {
-    if (!s->model && reptile_model_new_omniglot(&s->model, s->ways, s->opts.seed) != 0)
+    int rc = 0;
+    if (!s->model)
+        rc = strcmp(s->preset, MINIIMAGENET_PRESET) == 0
+                 ? reptile_model_new_miniimagenet(&s->model, s->ways, s->opts.seed)
+                 : reptile_model_new_omniglot(&s->model, s->ways, s->opts.seed);
+    if (rc != 0)
         return lib_fail("building the network");
     s->opts.progress = on_progress;
     s->opts.progress_user = s;
@@ -440,8 +525,11 @@ static int score(session *s)
     const eval_cli *c = &s->c;
     int transductive = s->opts.eval_mode == REPTILE_EVAL_TRANSDUCTIVE;
     if (!c->quiet && c->tasks > 0)
-        fprintf(stderr, "%s: evaluating %d tasks, %d-way %d-shot, %s\n", ex_progname, c->tasks,
-                s->ways, s->shots, transductive ? "transductive" : "non-transductive");
+        fprintf(stderr, "%s: evaluating %d tasks, %d-way %d-shot, %s, fine-tuning %d %s of "
+                        "batch %d\n",
+                ex_progname, c->tasks, s->ways, s->shots,
+                transductive ? "transductive" : "non-transductive", s->opts.eval_iters,
+                s->opts.iters_are_steps ? "steps" : "epochs", s->opts.eval_batch);
     double mean = 0.0, ci95 = 0.0, t = ex_now();
     if (c->tasks == 0) { /* train and save only */
         print_time(s, 0);
@@ -458,7 +546,7 @@ static int score(session *s)
     printf("%d-way %d-shot%s: %.2f%% +- %.2f%% (95%% CI over %d tasks, %s)\n", s->ways, s->shots,
            transductive ? " transductive" : "", 100.0 * mean, 100.0 * ci95, c->tasks, trained);
     printf("result: split=%s ways=%d shots=%d transductive=%d tasks=%d accuracy=%f ci95=%f\n",
-           c->split, s->ways, s->shots, transductive, c->tasks, mean, ci95);
+           s->split, s->ways, s->shots, transductive, c->tasks, mean, ci95);
     print_time(s, 1);
     return EX_OK;
 }

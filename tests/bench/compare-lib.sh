@@ -1,24 +1,30 @@
-# Sourced by compare-torch.sh and compare-torch-paper.sh: the checks before
+# Sourced by the compare-torch*.sh benchmarks: the checks before
 # a side-by-side run and the parsing of the two programs' time: lines.
 # The caller sets `name` (its name in messages) first.
 
-# compare_need PY DATA BIN: exit 77 (skipped) without PyTorch, numpy,
-# Pillow or the Omniglot folders, 1 when the libreptile program is not built.
+# compare_need PY DATA BIN [SUBDIR...]: exit 77 (skipped) without PyTorch,
+# numpy, Pillow or the data's folders (default: Omniglot's), 1 when the
+# libreptile program is not built.
 compare_need() {
-    if ! "$1" -c 'import torch' 2>/dev/null; then
-        echo "$name: SKIP: PyTorch not importable by $1 (Debian: apt-get install python3-torch)" >&2
+    local py=$1 data=$2 bin=$3 sub
+    shift 3
+    [ $# -gt 0 ] || set -- images_background images_evaluation
+    if ! "$py" -c 'import torch' 2>/dev/null; then
+        echo "$name: SKIP: PyTorch not importable by $py (Debian: apt-get install python3-torch)" >&2
         exit 77
     fi
-    if ! "$1" -c 'import numpy, PIL' 2>/dev/null; then
-        echo "$name: SKIP: numpy or Pillow missing for $1 (Debian: python3-numpy python3-pil)" >&2
+    if ! "$py" -c 'import numpy, PIL' 2>/dev/null; then
+        echo "$name: SKIP: numpy or Pillow missing for $py (Debian: python3-numpy python3-pil)" >&2
         exit 77
     fi
-    if [ ! -d "$2/images_background" ] || [ ! -d "$2/images_evaluation" ]; then
-        echo "$name: SKIP: no Omniglot under '$2' (images_background/, images_evaluation/)" >&2
-        exit 77
-    fi
-    if [ ! -x "$3" ]; then
-        echo "$name: '$3' not built (meson compile -C build)" >&2
+    for sub in "$@"; do
+        if [ ! -d "$data/$sub" ]; then
+            echo "$name: SKIP: no $sub/ folder under '$data'" >&2
+            exit 77
+        fi
+    done
+    if [ ! -x "$bin" ]; then
+        echo "$name: '$bin' not built (meson compile -C build)" >&2
         exit 1
     fi
 }

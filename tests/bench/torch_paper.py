@@ -154,16 +154,16 @@ def load_character(paths):
 
 
 class Classes:
-    """A split's images in one [n, 1, 28, 28] tensor (one allocation: no heap
+    """A split's images in one [n, C, H, W] tensor (one allocation: no heap
     fragmentation from thousands of small tensors); class c is rows
     start[c] .. start[c] + count[c] - 1."""
 
-    def __init__(self, counts):
+    def __init__(self, counts, shape=(1, 28, 28)):
         self.count = list(counts)
         self.start = [0] * len(self.count)
         for c in range(1, len(self.count)):
             self.start[c] = self.start[c - 1] + self.count[c - 1]
-        self.images = torch.empty(sum(self.count), 1, 28, 28)
+        self.images = torch.empty(sum(self.count), *shape)
 
     def __len__(self):
         return len(self.count)
