@@ -3,8 +3,12 @@
  * libjpeg's default error handler calls exit(), and its default message
  * handler counts warnings and goes on: a truncated file then decodes with
  * its missing part filled grey. Both are replaced: errors and warnings
- * alike longjmp() back to decode_core() with a message (a warning that
- * only concerns metadata, an unknown JFIF revision, is ignored). As in
+ * alike longjmp() back to decode_core() with a message. Two warnings that
+ * leave every pixel as the file's encoder meant are ignored: an unknown
+ * JFIF revision (metadata) and stray bytes between two segments, which
+ * libjpeg skips to the next marker (some encoders write them; photograph
+ * collections such as ImageNet have such files, and TensorFlow and PIL
+ * open them). As in
  * png_decode.c, the error branch of decode_core() reads nothing but ctx
  * and cinfo, both set before setjmp() and never changed afterwards, and
  * everything it needs lives in the jpeg_ctx outside its frame (no
@@ -60,10 +64,11 @@ static void on_jpeg_error(j_common_ptr cinfo)
 }
 
 /* Levels >= 0 are trace messages (never shown); -1 is a warning: damaged
- * data libjpeg would paper over. */
+ * data libjpeg would paper over, but for the two harmless ones. */
 static void on_jpeg_message(j_common_ptr cinfo, int level)
 {
-    if (level >= 0 || cinfo->err->msg_code == JWRN_JFIF_MAJOR)
+    const int code = cinfo->err->msg_code;
+    if (level >= 0 || code == JWRN_JFIF_MAJOR || code == JWRN_EXTRANEOUS_DATA)
         return;
     on_jpeg_error(cinfo);
 }

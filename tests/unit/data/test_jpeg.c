@@ -333,13 +333,14 @@ START_TEST(rejects_corrupt)
     ck_assert_uint_gt(sof, 0);
     unsigned char *bad = malloc(n);
     /* 12-bit samples (libjpeg-turbo here decodes 8-bit only), zero height,
-     * zero width, no components, a marker that is no marker after SOI. */
+     * zero width, no components. (A marker that is no marker is skipped
+     * as stray bytes: accepts_stray_bytes_between_segments.) */
     const struct {
         size_t at[2];
         const char *what;
     } damage[] = {
         {{sof + 4, sof + 4}, "precision"}, {{sof + 5, sof + 6}, "height"}, {{sof + 7, sof + 8}, "width"},
-        {{sof + 9, sof + 9}, "components"}, {{3, 3}, "marker"},
+        {{sof + 9, sof + 9}, "components"},
     };
     for (size_t d = 0; d < sizeof damage / sizeof damage[0]; ++d) {
         memcpy(bad, buf, n);
@@ -347,8 +348,6 @@ START_TEST(rejects_corrupt)
         bad[damage[d].at[1]] = 0;
         if (d == 0)
             bad[sof + 4] = 12;
-        if (d == 4)
-            bad[3] = 0x01;
         snprintf(path, sizeof path, "%s/bad-%s.jpg", tmpdir, damage[d].what);
         tw_write_bytes(path, bad, n);
         int rc = rp_image_decode_file(&dec, path, 1, &img);
@@ -358,6 +357,44 @@ START_TEST(rejects_corrupt)
                       reptile_error_last());
     }
     free(bad);
+    free(buf);
+    rp_image_decoder_free(&dec);
+}
+END_TEST
+
+/* Stray bytes between two segments (here before the frame header) are
+ * skipped as libjpeg, TensorFlow and PIL skip them: the same pixels. */
+START_TEST(accepts_stray_bytes_between_segments)
+{
+    rp_image_decoder dec;
+    rp_image_decoder_init(&dec);
+    const int wh[2] = {40, 24};
+    unsigned char *buf;
+    size_t n;
+    tj_encode(&buf, &n, wh[0], wh[1], NULL, tj_gradient, wh);
+    const size_t sof = tj_find_sof(buf, n); /* the 0xFF of the SOF marker */
+    ck_assert_uint_gt(sof, 0);
+    static const unsigned char stray[3] = {0x12, 0x34, 0x56};
+    unsigned char *odd = malloc(n + sizeof stray);
+    memcpy(odd, buf, sof);
+    memcpy(odd + sof, stray, sizeof stray);
+    memcpy(odd + sof + sizeof stray, buf + sof, n - sof);
+    rp_image img;
+    ck_assert_int_eq(rp_image_decode_memory(&dec, buf, n, "clean", 3, &img), 0);
+    const size_t floats = (size_t)wh[0] * wh[1] * 3;
+    float *clean = malloc(floats * sizeof *clean);
+    memcpy(clean, img.data, floats * sizeof *clean);
+    ck_assert_msg(rp_image_decode_memory(&dec, odd, n + sizeof stray, "stray", 3, &img) == 0, "%s",
+                  reptile_error_last());
+    ck_assert_int_eq(memcmp(clean, img.data, floats * sizeof *clean), 0);
+    /* The APP0 marker after SOI damaged into no marker: skipped to the next one. */
+    memcpy(odd, buf, n);
+    odd[3] = 0x01;
+    ck_assert_msg(rp_image_decode_memory(&dec, odd, n, "no marker", 3, &img) == 0, "%s",
+                  reptile_error_last());
+    ck_assert_int_eq(memcmp(clean, img.data, floats * sizeof *clean), 0);
+    free(clean);
+    free(odd);
     free(buf);
     rp_image_decoder_free(&dec);
 }
@@ -513,6 +550,7 @@ static Suite *jpeg_suite(void)
     tcase_add_test(tc, rejects_huge_dimensions_before_allocating);
     tcase_add_test(tc, rejects_unknown_colour_space);
     tcase_add_test(tc, decoder_reuse);
+    tcase_add_test(tc, accepts_stray_bytes_between_segments);
     tcase_add_test(tc, decode_does_not_depend_on_heap_garbage);
     suite_add_tcase(s, tc);
     return s;
