@@ -91,7 +91,7 @@ static void draw(int c, rng *r, int w, int h, unsigned char *rgb)
         }
 }
 
-static int write_png(const char *path, const unsigned char *rgb, int w, int h)
+int rp_test_write_png(const char *path, const unsigned char *rgb, int w, int h)
 {
     png_image img;
     memset(&img, 0, sizeof img);
@@ -106,7 +106,7 @@ static int write_png(const char *path, const unsigned char *rgb, int w, int h)
     return 0;
 }
 
-static int write_jpeg(const char *path, const unsigned char *rgb, int w, int h)
+int rp_test_write_jpeg(const char *path, const unsigned char *rgb, int w, int h)
 {
     FILE *f = fopen(path, "wb");
     if (!f) {
@@ -167,7 +167,7 @@ int rp_test_colour_set_write(const char *root, int first, int count, int per_cla
             int w = 40 + (int)(next(&r) % 81), h = 40 + (int)(next(&r) % 81);
             draw(c, &r, w, h, rgb);
             snprintf(path + dir_len, sizeof path - dir_len, "/%04d.%s", i, i % 2 ? "jpg" : "png");
-            rc = i % 2 ? write_jpeg(path, rgb, w, h) : write_png(path, rgb, w, h);
+            rc = i % 2 ? rp_test_write_jpeg(path, rgb, w, h) : rp_test_write_png(path, rgb, w, h);
         }
     }
     free(rgb);

@@ -29,4 +29,9 @@ int rp_test_colour_set_write(const char *root, int first, int count, int per_cla
 int rp_test_colour_set_write_splits(const char *root, int train_classes, int test_classes,
                                     int per_class, uint64_t seed);
 
+/* w x h interleaved RGB bytes as an 8-bit RGB PNG, or a JPEG of quality 90.
+ * 0, or -1 with a message on stderr. */
+int rp_test_write_png(const char *path, const unsigned char *rgb, int w, int h);
+int rp_test_write_jpeg(const char *path, const unsigned char *rgb, int w, int h);
+
 #endif

@@ -19,6 +19,7 @@
  * --keep leaves the generated folders and prints where (to time them
  * again, or with other tools). */
 #include "bench_util.h"
+#include "colour_set.h"
 #include "reptile/reptile.h"
 
 #include <errno.h>
@@ -84,47 +85,16 @@ static void photo_rows(unsigned char *rgb, int w, int h, uint32_t seed)
         }
 }
 
-static size_t write_jpeg(const char *path, const unsigned char *rgb, int w, int h)
+/* The file's size after writing it (tests/colour_set.h's writers). */
+static size_t write_image(const char *path, const char *fmt, const unsigned char *rgb, int w,
+                          int h)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        die(path, strerror(errno));
-    struct jpeg_compress_struct c;
-    struct jpeg_error_mgr err;
-    c.err = jpeg_std_error(&err);
-    jpeg_create_compress(&c);
-    jpeg_stdio_dest(&c, f);
-    c.image_width = (JDIMENSION)w;
-    c.image_height = (JDIMENSION)h;
-    c.input_components = 3;
-    c.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&c);
-    jpeg_set_quality(&c, 90, TRUE);
-    jpeg_start_compress(&c, TRUE);
-    while (c.next_scanline < c.image_height) {
-        JSAMPROW row = (JSAMPROW)(rgb + (size_t)c.next_scanline * w * 3);
-        jpeg_write_scanlines(&c, &row, 1);
-    }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
-    long size = ftell(f);
-    if (fclose(f) != 0)
-        die(path, "cannot write");
-    return (size_t)size;
-}
-
-static size_t write_png(const char *path, const unsigned char *rgb, int w, int h)
-{
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = (png_uint_32)w;
-    img.height = (png_uint_32)h;
-    img.format = PNG_FORMAT_RGB;
-    if (!png_image_write_to_file(&img, path, 0, rgb, 0, NULL))
-        die(path, img.message);
+    int rc = strcmp(fmt, "jpg") == 0 ? rp_test_write_jpeg(path, rgb, w, h)
+                                     : rp_test_write_png(path, rgb, w, h);
     struct stat st;
-    return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+    if (rc != 0 || stat(path, &st) != 0)
+        die(path, "cannot write");
+    return (size_t)st.st_size;
 }
 
 /* root/classNN/IIIII.ext for n images; returns the bytes written. */
@@ -145,7 +115,7 @@ static size_t make_set(const char *root, const char *fmt, int w, int h, int n)
     for (int i = 0; i < n; ++i) {
         photo_rows(rgb, w, h, (uint32_t)i + 1);
         snprintf(path, sizeof path, "%s/class%02d/%05d.%s", root, i % CLASSES, i, fmt);
-        bytes += strcmp(fmt, "jpg") == 0 ? write_jpeg(path, rgb, w, h) : write_png(path, rgb, w, h);
+        bytes += write_image(path, fmt, rgb, w, h);
     }
     free(rgb);
     return bytes;

@@ -36,7 +36,6 @@ _T0 = time.monotonic()  # total_s counts from here, torch import included
 import argparse
 import os
 import random
-import resource
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -44,7 +43,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from torch_paper import BN_EPS, Classes, Reptile, same_pad  # noqa: E402
+from torch_paper import BN_EPS, Classes, Reptile, same_pad, train_and_report  # noqa: E402
 
 try:
     from PIL import Image
@@ -163,31 +162,7 @@ def main():
         log("%s: %d trainable parameters, %d iterations, %d threads" %
             (PRESET["name"], sum(w.numel() for w in rep.params), a.meta_iters, a.threads))
 
-    t = time.monotonic()
-    for i in range(a.meta_iters):
-        frac = i / a.meta_iters
-        meta_step = frac * PRESET["meta_step_final"] + (1 - frac) * PRESET["meta_step"]
-        rep.train_step(train, meta_step)
-        if not a.quiet and (i + 1) % 10 == 0:
-            log("iteration %d: %.3f it/s" % (i + 1, (i + 1) / (time.monotonic() - t)))
-    train_s = time.monotonic() - t
-
-    if a.final_eval > 0:
-        acc = np.array([rep.evaluate(test) / 5 for _ in range(a.final_eval)])
-        sd = float(acc.std(ddof=1)) if a.final_eval > 1 else 0.0
-        print("final: episodes=%d ways=5 shots=%d accuracy=%f ci95=%f" %
-              (a.final_eval, PRESET["eval_shots"], float(acc.mean()),
-               1.96 * sd / np.sqrt(a.final_eval)))
-
-    flop = model.step_flop_per_image()
-    print("work: tasks_per_it=%d steps_per_it=%g images_per_step=%g images_per_it=%g "
-          "step_mflop_per_image=%.2f gflop_per_it=%.3f" %
-          (PRESET["meta_batch"], rep.steps / a.meta_iters, rep.images / max(rep.steps, 1),
-           rep.images / a.meta_iters, flop / 1e6, rep.images / a.meta_iters * flop / 1e9))
-    print("it_per_s=%.4f" % (a.meta_iters / train_s if train_s > 0 else float("inf")))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print("time: load_s=%.3f train_s=%.3f total_s=%.3f peak_rss_mb=%.1f" %
-          (load_s, train_s, time.monotonic() - _T0, peak), flush=True)
+    train_and_report(rep, model, train, test, a, PRESET, load_s, _T0, log, 10)
 
 
 if __name__ == "__main__":

@@ -378,6 +378,40 @@ class Reptile:
         return self.model.fc.out_features
 
 
+def train_and_report(rep, model, train, test, a, preset, load_s, t0, log, every):
+    """Meta-trains a.meta_iters iterations (the meta-step annealed over them),
+    scores a.final_eval test tasks, and prints the `final:`, `work:`, `it_per_s=`
+    and `time:` lines (total_s from t0). Shared with torch_miniimagenet.py."""
+    t = time.monotonic()
+    for i in range(a.meta_iters):
+        frac = i / a.meta_iters
+        meta_step = frac * preset["meta_step_final"] + (1 - frac) * preset["meta_step"]
+        rep.train_step(train, meta_step)
+        if not a.quiet and (i + 1) % every == 0:
+            log("iteration %d: %.3f it/s" % (i + 1, (i + 1) / (time.monotonic() - t)))
+    train_s = time.monotonic() - t
+
+    if a.final_eval > 0:
+        if not a.quiet:
+            log("evaluating %d test tasks" % a.final_eval)
+        acc = np.array([rep.evaluate(test) / rep.ways for _ in range(a.final_eval)])
+        mu = float(acc.mean())
+        sd = float(acc.std(ddof=1)) if a.final_eval > 1 else 0.0
+        print("final: episodes=%d ways=%d shots=%d accuracy=%f ci95=%f" %
+              (a.final_eval, rep.ways, preset["eval_shots"], mu,
+               1.96 * sd / np.sqrt(a.final_eval)))
+
+    flop = model.step_flop_per_image()
+    print("work: tasks_per_it=%d steps_per_it=%g images_per_step=%g images_per_it=%g "
+          "step_mflop_per_image=%.2f gflop_per_it=%.3f" %
+          (preset["meta_batch"], rep.steps / a.meta_iters, rep.images / max(rep.steps, 1),
+           rep.images / a.meta_iters, flop / 1e6, rep.images / a.meta_iters * flop / 1e9))
+    print("it_per_s=%.4f" % (a.meta_iters / train_s if train_s > 0 else float("inf")))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print("time: load_s=%.3f train_s=%.3f total_s=%.3f peak_rss_mb=%.1f" %
+          (load_s, train_s, time.monotonic() - t0, peak), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default="data/omniglot")
@@ -413,34 +447,7 @@ def main():
         log("%s: %d trainable parameters, %d iterations, %d threads" %
             (preset["name"], sum(w.numel() for w in rep.params), a.meta_iters, a.threads))
 
-    t = time.monotonic()
-    for i in range(a.meta_iters):
-        frac = i / a.meta_iters
-        meta_step = frac * preset["meta_step_final"] + (1 - frac) * preset["meta_step"]
-        rep.train_step(train, meta_step)
-        if not a.quiet and (i + 1) % 100 == 0:
-            log("iteration %d: %.2f it/s" % (i + 1, (i + 1) / (time.monotonic() - t)))
-    train_s = time.monotonic() - t
-
-    if a.final_eval > 0:
-        if not a.quiet:
-            log("evaluating %d test tasks" % a.final_eval)
-        acc = np.array([rep.evaluate(test) / a.ways for _ in range(a.final_eval)])
-        mu = float(acc.mean())
-        sd = float(acc.std(ddof=1)) if a.final_eval > 1 else 0.0
-        print("final: episodes=%d ways=%d shots=%d accuracy=%f ci95=%f" %
-              (a.final_eval, a.ways, preset["eval_shots"], mu,
-               1.96 * sd / np.sqrt(a.final_eval)))
-
-    flop = model.step_flop_per_image()
-    print("work: tasks_per_it=%d steps_per_it=%g images_per_step=%g images_per_it=%g "
-          "step_mflop_per_image=%.2f gflop_per_it=%.3f" %
-          (preset["meta_batch"], rep.steps / a.meta_iters, rep.images / max(rep.steps, 1),
-           rep.images / a.meta_iters, flop / 1e6, rep.images / a.meta_iters * flop / 1e9))
-    print("it_per_s=%.3f" % (a.meta_iters / train_s if train_s > 0 else float("inf")))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print("time: load_s=%.3f train_s=%.3f total_s=%.3f peak_rss_mb=%.1f" %
-          (load_s, train_s, time.monotonic() - _T0, peak), flush=True)
+    train_and_report(rep, model, train, test, a, preset, load_s, _T0, log, 100)
 
 
 if __name__ == "__main__":
