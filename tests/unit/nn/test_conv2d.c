@@ -167,6 +167,18 @@ START_TEST(resolve_valid_and_errors)
 }
 END_TEST
 
+/* A valid-padding kernel must fit: grow the input past it (same random
+ * draws as the shapes were always made with). */
+static void grow_input_for_valid(rp_rng *rng, rp_conv2d_shape *s)
+{
+    if (s->pad_same)
+        return;
+    if (s->k_h > s->in_h)
+        s->in_h = s->k_h + nt_int(rng, 0, 3);
+    if (s->k_w > s->in_w)
+        s->in_w = s->k_w + nt_int(rng, 0, 3);
+}
+
 START_TEST(random_shapes_match_reference_and_fd)
 {
     rp_rng rng;
@@ -184,12 +196,7 @@ START_TEST(random_shapes_match_reference_and_fd)
         s.stride_h = nt_int(&rng, 1, 3);
         s.stride_w = nt_int(&rng, 1, 3);
         s.pad_same = it % 2;
-        if (!s.pad_same) {
-            if (s.k_h > s.in_h)
-                s.in_h = s.k_h + nt_int(&rng, 0, 3);
-            if (s.k_w > s.in_w)
-                s.in_w = s.k_w + nt_int(&rng, 0, 3);
-        }
+        grow_input_for_valid(&rng, &s);
         check_shape(&rng, s, 48);
     }
 }
@@ -274,12 +281,7 @@ START_TEST(implicit_gemm_is_bitwise_im2col)
         s.k_w = nt_int(&rng, 1, 5);
         s.stride_h = s.stride_w = 1;
         s.pad_same = it % 2;
-        if (!s.pad_same) {
-            if (s.k_h > s.in_h)
-                s.in_h = s.k_h + nt_int(&rng, 0, 3);
-            if (s.k_w > s.in_w)
-                s.in_w = s.k_w + nt_int(&rng, 0, 3);
-        }
+        grow_input_for_valid(&rng, &s);
         check_implicit_bits(&rng, s);
     }
     rp_conv2d_shape mini = {.batch = 2, .in_h = 42, .in_w = 42, .in_c = 32, .out_c = 32,
