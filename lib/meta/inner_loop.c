@@ -48,31 +48,63 @@ static void fomaml_weights(const reptile_meta *meta, rp_slot *slot)
     rp_model_write_weights(slot->model, w);
 }
 
-int rp_meta_inner_loop(reptile_meta *meta, rp_slot *slot, const reptile_dataset *ds, rp_rng *rng)
+/* The training task's fine-tuning settings and its support count (FOMAML
+ * with a tail holds the tail's images out of the inner loop and runs one
+ * epoch or step fewer before the tail step). */
+static rp_finetune_config task_config(const reptile_meta_options *o, int *n_inner, int *tail_steps)
+{
+    rp_finetune_config c = {o->inner_iters, o->iters_are_steps, o->inner_batch, o->bn_mode};
+    const int tail = o->algorithm == REPTILE_ALGORITHM_FOMAML && o->foml_tail > 0;
+    *n_inner = o->ways * (o->train_shots - (tail ? o->foml_tail : 0));
+    *tail_steps = tail;
+    c.iters -= tail;
+    return c;
+}
+
+int rp_meta_task_step_count(const reptile_meta_options *o)
+{
+    int n, tail;
+    rp_finetune_config c = task_config(o, &n, &tail);
+    return rp_finetune_step_count(&c, n) + tail;
+}
+
+void rp_meta_task_begin(reptile_meta *meta, rp_slot *slot, const reptile_dataset *ds)
 {
     const reptile_meta_options *o = &meta->opts;
     const rp_episode *ep = &slot->train_ep;
     rp_task_buffers *b = &slot->task;
     const int fomaml = o->algorithm == REPTILE_ALGORITHM_FOMAML;
-    rp_finetune_config c = {o->inner_iters, o->iters_are_steps, o->inner_batch, o->bn_mode};
-    int n = ep->n_support, rc;
-    if (fomaml && o->foml_tail > 0) {
+    int n, tail;
+    rp_finetune_config c = task_config(o, &n, &tail);
+    if (tail) {
         split_tail(meta, ep, ds, slot, &n);
-        c.iters -= 1;
-        rc = rp_finetune(slot->model, slot->opt, &c, b->support, b->support_y, n, rng, b->xb,
-                         b->yb, b->order, NULL);
-        if (rc == 0) {
-            rp_model_read_weights(slot->model, slot->before_last);
-            rc = reptile_model_train_step(slot->model, slot->opt, slot->tail_x, slot->tail_y,
-                                          o->ways * o->foml_tail, o->bn_mode, NULL);
-        }
     } else {
+        n = ep->n_support;
         rp_dataset_gather(ds, ep->support_image, n, b->support);
         memcpy(b->support_y, ep->support_label, (size_t)n * sizeof *b->support_y);
-        rc = rp_finetune(slot->model, slot->opt, &c, b->support, b->support_y, n, rng, b->xb,
-                         b->yb, b->order, fomaml ? slot->before_last : NULL);
     }
-    if (rc == 0 && fomaml)
+    /* Without a tail, FOMAML's snapshot is taken before the last inner step. */
+    rp_finetune_begin(&slot->run, &c, b->support, b->support_y, n, &slot->rng, b->xb, b->yb,
+                      b->order, fomaml && !tail ? slot->before_last : NULL);
+    slot->tail_pending = tail;
+}
+
+int rp_meta_task_steps(reptile_meta *meta, rp_slot *slot, int count)
+{
+    const reptile_meta_options *o = &meta->opts;
+    rp_finetune_run *r = &slot->run;
+    int rc = 0;
+    const int inner = r->total - r->done < count ? r->total - r->done : count;
+    if (inner > 0)
+        rc = rp_finetune_steps(slot->model, slot->opt, r, inner);
+    if (rc == 0 && count > inner && slot->tail_pending) {
+        rp_model_read_weights(slot->model, slot->before_last);
+        rc = reptile_model_train_step(slot->model, slot->opt, slot->tail_x, slot->tail_y,
+                                      o->ways * o->foml_tail, o->bn_mode, NULL);
+        slot->tail_pending = 0;
+    }
+    if (rc == 0 && r->done == r->total && !slot->tail_pending &&
+        o->algorithm == REPTILE_ALGORITHM_FOMAML)
         fomaml_weights(meta, slot);
     return rc;
 }

@@ -151,7 +151,10 @@ int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_met
     meta->slots = calloc((size_t)meta->n_slots, sizeof *meta->slots);
     /* Parameters then state, contiguous: one allreduce covers both. */
     meta->accum = malloc((meta->n_params + meta->n_state) * sizeof *meta->accum);
-    if (!meta->slots || !meta->accum)
+    meta->plan = malloc((size_t)RP_CHAIN_PLAN_MAX(meta->n_slots, opts->threads) *
+                        sizeof *meta->plan);
+    meta->steps_done = calloc((size_t)meta->n_slots, sizeof *meta->steps_done);
+    if (!meta->slots || !meta->accum || !meta->plan || !meta->steps_done)
         rc = rp_error(REPTILE_ENOMEM, "reptile_meta_new: out of memory");
     if (rc == 0)
         rc = rp_pool_new(&meta->pool, opts->threads);
@@ -176,6 +179,8 @@ void reptile_meta_free(reptile_meta *meta)
     free(meta->slots);
     rp_pool_free(meta->pool);
     free(meta->accum);
+    free(meta->plan);
+    free((void *)meta->steps_done);
     free(meta);
 }
 
@@ -226,6 +231,11 @@ int rp_meta_run_slots(reptile_meta *meta, int n, rp_slot_fn fn, void *ctx)
         rp_pool_run(meta->pool, n, run_slot_item, &job);
         rp_model_set_pool(meta->slots[0].model, meta->pool);
     }
+    return rp_meta_slot_failure(meta, n);
+}
+
+int rp_meta_slot_failure(reptile_meta *meta, int n)
+{
     for (int s = 0; s < n; ++s)
         if (meta->slots[s].err.code)
             return rp_error_raise(&meta->slots[s].err);

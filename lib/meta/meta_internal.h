@@ -3,11 +3,14 @@
 
 #include "reptile/meta.h"
 #include "core/error_internal.h"
+#include "core/chain_plan.h"
 #include "core/pool.h"
 #include "core/rng.h"
 #include "data/sampler.h"
 #include "model/finetune.h"
 #include "model/optimizer_internal.h"
+
+#include <stdatomic.h>
 
 /* Stream domains: core/rng.h (enum rp_stream_domain). */
 
@@ -22,6 +25,11 @@ typedef struct rp_slot {
     float *before_last;           /* FOMAML: weights before the last inner step */
     float *tail_x;                /* FOMAML with foml_tail: the final batch */
     int32_t *tail_y, *tail_idx;
+    /* a training task in progress, continued by whichever thread runs its
+     * next steps (task_schedule.c) */
+    rp_rng rng;
+    rp_finetune_run run;
+    int tail_pending;             /* FOMAML's tail step is still to run */
     /* results of the last evaluation */
     float accuracy;
     /* error raised in a worker thread, re-raised on the caller's (code 0: none) */
@@ -35,6 +43,8 @@ struct reptile_meta {
     int n_slots;
     rp_slot *slots;
     float *accum;           /* sum of adapted weights */
+    rp_chain_segment *plan; /* rp_meta_run_tasks's: RP_CHAIN_PLAN_MAX(n_slots, threads) */
+    atomic_int *steps_done; /* per slot: steps of its training task finished */
     int iteration;
     size_t image_floats;
     int in_h, in_w, in_c;    /* the model's input shape */
@@ -49,6 +59,9 @@ int rp_meta_run_slots(reptile_meta *meta, int n, rp_slot_fn fn, void *ctx);
 
 /* Record a failure inside a worker. */
 void rp_slot_fail(rp_slot *slot, int rc);
+/* The first failure recorded in slots 0..n-1, re-raised on the calling
+ * thread (0: none). */
+int rp_meta_slot_failure(reptile_meta *meta, int n);
 
 /* Episode shape for a task: step-counted loops (iters_are_steps) draw
  * enough reshuffled epochs for iters full batches. One rule for training
@@ -80,9 +93,22 @@ int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_r
 /* Copies the meta-weights (and state) into a slot's model. */
 void rp_meta_load_slot(reptile_meta *meta, rp_slot *slot);
 
-/* A training task's inner loop on slot's drawn episode, continuing its
- * stream rng; leaves in the slot's model the weights the meta-update
- * averages (inner_loop.c). */
-int rp_meta_inner_loop(reptile_meta *meta, rp_slot *slot, const reptile_dataset *ds, rp_rng *rng);
+/* A training task's inner loop (inner_loop.c), run a few steps at a time:
+ * rp_meta_task_begin gathers slot's drawn episode and starts the loop on
+ * the stream slot->rng; rp_meta_task_steps runs the next `count` of its
+ * rp_meta_task_step_count steps and, after the last, leaves in the slot's
+ * model the weights the meta-update averages. */
+int rp_meta_task_step_count(const reptile_meta_options *o);
+void rp_meta_task_begin(reptile_meta *meta, rp_slot *slot, const reptile_dataset *ds);
+int rp_meta_task_steps(reptile_meta *meta, rp_slot *slot, int count);
+
+/* Runs `tasks` training tasks of `steps` steps on slots 0..tasks-1, cut
+ * at step boundaries over the threads (core/chain_plan.h):
+ * fn(meta, task, first, count, ctx) runs steps [first, first + count) of
+ * a task, after its earlier steps, on any thread. Errors as
+ * rp_meta_run_slots. */
+typedef void (*rp_task_segment_fn)(reptile_meta *meta, int task, int first, int count,
+                                   void *ctx);
+int rp_meta_run_tasks(reptile_meta *meta, int tasks, int steps, rp_task_segment_fn fn, void *ctx);
 
 #endif

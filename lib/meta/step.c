@@ -17,21 +17,28 @@ static uint64_t global_task(const reptile_meta *meta, int t)
     return (uint64_t)meta->opts.rank * (uint64_t)meta->opts.meta_batch + (uint64_t)t;
 }
 
-/* Adapts slot t's copy of the weights to training task t of this iteration. */
-static void train_task(reptile_meta *meta, int t, void *ctx)
+/* Steps [first, first + count) of training task t on slot t's copy of the
+ * weights; the first segment draws the task and starts its inner loop. */
+static void train_segment(reptile_meta *meta, int t, int first, int count, void *ctx)
 {
     const train_ctx *c = ctx;
     rp_slot *slot = &meta->slots[t];
-    rp_rng rng;
-    rp_rng_init(&rng, meta->opts.seed, (uint64_t)meta->iteration,
-                ((uint64_t)RP_DOMAIN_TRAIN << 32) | global_task(meta, t));
-    int rc = rp_episode_draw(&slot->train_ep, c->ds, &rng);
-    if (rc == 0) {
+    if (first == 0) {
+        rp_rng_init(&slot->rng, meta->opts.seed, (uint64_t)meta->iteration,
+                    ((uint64_t)RP_DOMAIN_TRAIN << 32) | global_task(meta, t));
+        int rc = rp_episode_draw(&slot->train_ep, c->ds, &slot->rng);
+        if (rc) {
+            rp_slot_fail(slot, rc);
+            return;
+        }
         rp_meta_load_slot(meta, slot);
         if (meta->opts.optimizer_state == REPTILE_STATE_RESET)
             reptile_optimizer_reset(slot->opt);
-        rc = rp_meta_inner_loop(meta, slot, c->ds, &rng);
+        rp_meta_task_begin(meta, slot, c->ds);
     }
+    if (slot->err.code) /* an earlier segment failed: the task is over */
+        return;
+    int rc = rp_meta_task_steps(meta, slot, count);
     if (rc)
         rp_slot_fail(slot, rc);
 }
@@ -86,7 +93,8 @@ int reptile_meta_step(reptile_meta *meta, const reptile_dataset *train)
     if (rc)
         return rc;
     train_ctx ctx = {train};
-    rc = rp_meta_run_slots(meta, meta->opts.meta_batch, train_task, &ctx);
+    rc = rp_meta_run_tasks(meta, meta->opts.meta_batch, rp_meta_task_step_count(&meta->opts),
+                           train_segment, &ctx);
     if (rc)
         return rp_error_wrap(rc, "meta-iteration %d", meta->iteration);
     const size_t np = meta->n_params, ns = meta->n_state;

@@ -36,46 +36,68 @@ void rp_model_read_weights(const reptile_model *m, float *dst)
     memcpy(dst + m->n_params, m->state, m->n_state * sizeof *dst);
 }
 
-/* One step on a batch; before the final one, the snapshot. */
-static int step(reptile_model *m, reptile_optimizer *opt, const float *xb, const int32_t *yb,
-                int k, int bn_mode, int last, float *before_last)
+int rp_finetune_step_count(const rp_finetune_config *c, int n)
 {
-    if (last && before_last)
-        rp_model_read_weights(m, before_last);
-    return reptile_model_train_step(m, opt, xb, yb, k, bn_mode, NULL);
+    if (c->steps)
+        return c->iters;
+    return c->iters * ((n + c->batch - 1) / c->batch);
+}
+
+void rp_finetune_begin(rp_finetune_run *r, const rp_finetune_config *c, const float *x,
+                       const int32_t *y, int n, rp_rng *rng, float *xb, int32_t *yb,
+                       int32_t *order, float *before_last)
+{
+    *r = (rp_finetune_run){*c, x, y, n, rng, xb, yb, order, before_last, 0,
+                           rp_finetune_step_count(c, n), n};
+}
+
+/* The next batch in the run's order: step mode cuts full batches across
+ * reshuffles; epoch mode reshuffles per epoch and ends it with a partial
+ * batch. Returns the batch size. */
+static int next_batch(const reptile_model *m, rp_finetune_run *r)
+{
+    const size_t img = image_floats(m);
+    if (r->c.steps) {
+        for (int i = 0; i < r->c.batch; ++i) {
+            if (r->used == r->n) {
+                shuffle(r->rng, r->order, r->n);
+                r->used = 0;
+            }
+            gather(r->x, r->y, img, &r->order[r->used++], 1, r->xb + (size_t)i * img, r->yb + i);
+        }
+        return r->c.batch;
+    }
+    if (r->used == r->n) {
+        shuffle(r->rng, r->order, r->n);
+        r->used = 0;
+    }
+    const int k = r->n - r->used < r->c.batch ? r->n - r->used : r->c.batch;
+    gather(r->x, r->y, img, r->order + r->used, k, r->xb, r->yb);
+    r->used += k;
+    return k;
+}
+
+int rp_finetune_steps(reptile_model *m, reptile_optimizer *opt, rp_finetune_run *r,
+                      int max_steps)
+{
+    int rc = 0;
+    for (int i = 0; i < max_steps && r->done < r->total && rc == 0; ++i) {
+        const int k = next_batch(m, r);
+        if (r->done == r->total - 1 && r->before_last)
+            rp_model_read_weights(m, r->before_last);
+        rc = reptile_model_train_step(m, opt, r->xb, r->yb, k, r->c.bn_mode, NULL);
+        r->done++;
+    }
+    return rc;
 }
 
 int rp_finetune(reptile_model *m, reptile_optimizer *opt, const rp_finetune_config *c,
                 const float *x, const int32_t *y, int n, rp_rng *rng, float *xb, int32_t *yb,
                 int32_t *order, float *before_last)
 {
-    const size_t img = image_floats(m);
-    int rc = 0;
-    if (c->steps) {
-        /* Full batches from a stream of reshuffled epochs. */
-        int used = n;
-        for (int s = 0; s < c->iters && rc == 0; ++s) {
-            for (int i = 0; i < c->batch; ++i) {
-                if (used == n) {
-                    shuffle(rng, order, n);
-                    used = 0;
-                }
-                gather(x, y, img, &order[used++], 1, xb + (size_t)i * img, yb + i);
-            }
-            rc = step(m, opt, xb, yb, c->batch, c->bn_mode, s == c->iters - 1, before_last);
-        }
-        return rc;
-    }
-    for (int e = 0; e < c->iters && rc == 0; ++e) {
-        shuffle(rng, order, n);
-        for (int start = 0; start < n && rc == 0; start += c->batch) {
-            const int k = n - start < c->batch ? n - start : c->batch;
-            gather(x, y, img, order + start, k, xb, yb);
-            rc = step(m, opt, xb, yb, k, c->bn_mode, e == c->iters - 1 && start + k == n,
-                      before_last);
-        }
-    }
-    return rc;
+    rp_finetune_run r;
+    rp_finetune_begin(&r, c, x, y, n, rng, xb, yb, order, before_last);
+    return rp_finetune_steps(m, opt, &r, r.total);
 }
 
 int rp_predict_queries(reptile_model *m, int bn_mode, int transductive, const float *support,

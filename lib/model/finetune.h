@@ -49,6 +49,33 @@ int rp_finetune(reptile_model *m, reptile_optimizer *opt, const rp_finetune_conf
                 const float *x, const int32_t *y, int n, rp_rng *rng, float *xb, int32_t *yb,
                 int32_t *order, float *before_last);
 
+/* The same fine-tuning run taken a few steps at a time, possibly by
+ * different threads (the meta-learner's task schedule): rp_finetune_begin
+ * keeps the arguments (which must stay valid) and a cursor; each
+ * rp_finetune_steps call continues exactly where the last one stopped, so
+ * any split gives rp_finetune's bits. */
+typedef struct rp_finetune_run {
+    rp_finetune_config c;
+    const float *x;
+    const int32_t *y;
+    int n;
+    rp_rng *rng;
+    float *xb;
+    int32_t *yb, *order;
+    float *before_last;
+    int done, total; /* steps taken, steps in the run */
+    int used;        /* images of the current shuffle already batched */
+} rp_finetune_run;
+
+/* SGD steps a run takes: iters (step mode) or iters x ceil(n / batch). */
+int rp_finetune_step_count(const rp_finetune_config *c, int n);
+void rp_finetune_begin(rp_finetune_run *r, const rp_finetune_config *c, const float *x,
+                       const int32_t *y, int n, rp_rng *rng, float *xb, int32_t *yb,
+                       int32_t *order, float *before_last);
+/* Up to max_steps more steps (fewer when the run ends); 0 or the step's error. */
+int rp_finetune_steps(reptile_model *m, reptile_optimizer *opt, rp_finetune_run *r,
+                      int max_steps);
+
 /* The parameters then the state of m, into dst (num_params + num_state floats). */
 void rp_model_read_weights(const reptile_model *m, float *dst);
 

@@ -2,6 +2,7 @@
  * the internal plumbing every module shares (re-raising errors, the decimal
  * parser, the clock). */
 #include "testutil.h"
+#include "core/chain_plan.h"
 #include "core/clock.h"
 #include "core/decimal.h"
 #include "core/error_internal.h"
@@ -210,6 +211,65 @@ START_TEST(clock_is_monotonic_seconds)
 }
 END_TEST
 
+/* Checks one plan: every step of every chain exactly once, each chain's
+ * segments in step order with the earlier ones planned to end before the
+ * later ones start, no thread running two segments at once, and a greedy
+ * run of the segment list (the next free thread takes the next segment,
+ * waiting for its chain's earlier steps) finishing at the plan's length. */
+static void check_plan(int chains, int steps, int threads)
+{
+    rp_chain_segment seg[RP_CHAIN_PLAN_MAX(64, 8)];
+    const int n = rp_chain_plan(chains, steps, threads, seg);
+    const int L = rp_chain_plan_length(chains, steps, threads);
+    const long units = (long)chains * steps;
+    ck_assert_int_eq(L, (int)(steps > (units + threads - 1) / threads ? steps
+                                                                        : (units + threads - 1) / threads));
+    ck_assert_int_le(n, RP_CHAIN_PLAN_MAX(chains, threads));
+    int next_step[64] = {0}, planned_end[64] = {0}, busy_until[8] = {0}, cut = 0;
+    double free_at[8] = {0}, chain_end[64] = {0}, makespan = 0;
+    for (int i = 0; i < n; ++i) {
+        const rp_chain_segment *s = &seg[i];
+        ck_assert(s->chain >= 0 && s->chain < chains && s->count >= 1);
+        ck_assert_int_eq(s->first, next_step[s->chain]);
+        ck_assert_int_ge(s->start, planned_end[s->chain]);
+        ck_assert_int_ge(s->start, busy_until[s->thread]);
+        ck_assert_int_le(s->start + s->count, L);
+        if (i > 0) /* ordered by (start, thread) */
+            ck_assert(seg[i - 1].start < s->start ||
+                      (seg[i - 1].start == s->start && seg[i - 1].thread < s->thread));
+        cut += s->count < steps;
+        next_step[s->chain] += s->count;
+        planned_end[s->chain] = busy_until[s->thread] = s->start + s->count;
+        int t = 0;
+        for (int k = 1; k < threads; ++k)
+            if (free_at[k] < free_at[t])
+                t = k;
+        double start = free_at[t] > chain_end[s->chain] ? free_at[t] : chain_end[s->chain];
+        free_at[t] = chain_end[s->chain] = start + s->count;
+        makespan = free_at[t] > makespan ? free_at[t] : makespan;
+    }
+    for (int c = 0; c < chains; ++c)
+        ck_assert_int_eq(next_step[c], steps);
+    ck_assert_double_eq(makespan, L);
+    /* Whole tasks are kept whole when they divide evenly. */
+    if (chains % threads == 0 || chains <= threads)
+        ck_assert_int_eq(cut, 0);
+}
+
+START_TEST(chain_plan_covers_every_step_in_order_in_the_shortest_time)
+{
+    for (int chains = 1; chains <= 12; ++chains)
+        for (int steps = 1; steps <= 9; ++steps)
+            for (int threads = 1; threads <= 5; ++threads)
+                check_plan(chains, steps, threads);
+    check_plan(64, 50, 8);
+    /* The paper's 5 tasks of 5 steps on 2 threads: 13 step-times, not 15. */
+    ck_assert_int_eq(rp_chain_plan_length(5, 5, 2), 13);
+    rp_chain_segment seg[RP_CHAIN_PLAN_MAX(5, 2)];
+    ck_assert_int_eq(rp_chain_plan(5, 5, 2, seg), 6);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -228,6 +288,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, decimal_rejects_everything_else);
     tcase_add_test(tc, decimal_rejects_overflow);
     tcase_add_test(tc, clock_is_monotonic_seconds);
+    tcase_add_test(tc, chain_plan_covers_every_step_in_order_in_the_shortest_time);
     suite_add_tcase(s, tc);
     return s;
 }

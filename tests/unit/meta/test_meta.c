@@ -316,6 +316,33 @@ START_TEST(one_and_two_threads_give_identical_weights_batch_bn_adam)
 }
 END_TEST
 
+/* A meta-batch that the threads do not divide is cut at step boundaries
+ * (lib/meta/task_schedule.c): a task's steps move between threads, and
+ * the bits must not. */
+START_TEST(tasks_cut_over_threads_give_identical_weights)
+{
+    reptile_model *probe = small_net(1);
+    size_t n = reptile_model_num_params(probe);
+    reptile_model_free(probe);
+    float *one = malloc(n * sizeof *one), *many = malloc(n * sizeof *many);
+    const int meta_batches[] = {5, 7};
+    for (int b = 0; b < 2; ++b) {
+        double e1, em;
+        train_with_threads(1, REPTILE_BN_BATCH, meta_batches[b], REPTILE_OPTIMIZER_ADAM, one, &e1);
+        for (int threads = 2; threads <= 4; ++threads) {
+            train_with_threads(threads, REPTILE_BN_BATCH, meta_batches[b], REPTILE_OPTIMIZER_ADAM,
+                               many, &em);
+            ck_assert_msg(memcmp(one, many, n * sizeof *one) == 0,
+                          "meta_batch %d: weights differ with 1 and %d threads", meta_batches[b],
+                          threads);
+            ck_assert_double_eq(e1, em);
+        }
+    }
+    free(one);
+    free(many);
+}
+END_TEST
+
 START_TEST(divergence_stops_with_the_last_good_weights)
 {
     /* Huge pixels and a huge step overflow the activations within steps. */
@@ -562,6 +589,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, meta_step_interpolates_by_eps);
     tcase_add_test(tc, one_and_two_threads_give_identical_weights_frozen_bn);
     tcase_add_test(tc, one_and_two_threads_give_identical_weights_batch_bn_adam);
+    tcase_add_test(tc, tasks_cut_over_threads_give_identical_weights);
     tcase_add_test(tc, divergence_stops_with_the_last_good_weights);
     tcase_add_test(tc, evaluation_is_deterministic_and_restores_weights);
     tcase_add_test(tc, progress_callback_reports_and_can_stop);
