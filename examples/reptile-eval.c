@@ -38,7 +38,7 @@ static const char folders_hint[] =
 
 typedef struct eval_cli {
     ex_cli lib; /* the library options given */
-    const char *data, *split, *preset, *manifest, *model, *save, *checkpoint, *resume;
+    const char *data, *split, *filter, *preset, *manifest, *model, *save, *checkpoint, *resume;
     int tasks, checkpoint_every, no_rotations, quiet;
 } eval_cli;
 
@@ -84,6 +84,12 @@ static int parse_options(eval_cli *c, int argc, char **argv)
                  "folders of PNG or JPEG images resized to the network's input (Mini-ImageNet's "
                  "layout; the default for " MINIIMAGENET_PRESET " and for any network whose "
                  "input is not 28x28x1)"},
+        {EX_STRING, "filter", "bilinear|area|nearest", &c->filter,
+         .help = "how images are resized to the network's input (reptile_filter): nearest "
+                 "is the reference implementation's PIL resize of Omniglot's 1-bit PNGs "
+                 "(default for --split paper); bilinear is tf.image.resize's default (default "
+                 "for tfds and folders); area averages. Not saved with the run: give it again "
+                 "with --resume or --model"},
         {EX_ALIAS, "transductive", NULL, .lib = "eval_mode", .value = "transductive",
          .help = "predict all queries of a task in one batch (--eval-mode=transductive; "
                  "default: each query with the support set, non-transductive)"},
@@ -129,6 +135,18 @@ static int parse_options(eval_cli *c, int argc, char **argv)
     return ex_cli_parse(&c->lib, &prog, argc, argv);
 }
 
+/* --filter's value as an enum reptile_filter, -1 when unknown. */
+static int filter_value(const char *name)
+{
+    static const char *const names[] = {"bilinear", "area", "nearest"};
+    static const int values[] = {REPTILE_FILTER_BILINEAR, REPTILE_FILTER_AREA,
+                                 REPTILE_FILTER_NEAREST};
+    for (int i = 0; i < 3; ++i)
+        if (strcmp(name, names[i]) == 0)
+            return values[i];
+    return -1;
+}
+
 /* The command line, with what needs neither the model nor the data. */
 static int parse_command_line(eval_cli *c, int argc, char **argv)
 {
@@ -142,6 +160,10 @@ static int parse_command_line(eval_cli *c, int argc, char **argv)
     if (c->split && strcmp(c->split, "paper") != 0 && strcmp(c->split, "tfds") != 0 &&
         strcmp(c->split, "folders") != 0) {
         ex_error("--split: '%s' is not 'paper', 'tfds' or 'folders'", c->split);
+        return ex_cli_usage_error(&c->lib);
+    }
+    if (c->filter && filter_value(c->filter) < 0) {
+        ex_error("--filter: '%s' is not 'bilinear', 'area' or 'nearest'", c->filter);
         return ex_cli_usage_error(&c->lib);
     }
     if (c->model && c->resume) {
@@ -171,6 +193,7 @@ typedef struct session {
     int checkpoint_failed;
     int progress_base;  /* iterations done before this run */
     const char *data, *split; /* --data and --split, or their defaults for the network */
+    const char *filter;       /* --filter, or its default for the split */
     int in_h, in_w, in_c;     /* the network's input */
     reptile_dataset *train, *test;
     reptile_model *model;
@@ -354,8 +377,8 @@ static int loaded(session *s, double t_start)
 {
     s->load_s = ex_now() - t_start;
     if (!s->c.quiet)
-        fprintf(stderr, "%s: %s split: %d train classes, %d test classes (%.1f s)\n",
-                ex_progname, s->split, reptile_dataset_num_classes(s->train),
+        fprintf(stderr, "%s: %s split, %s resize: %d train classes, %d test classes (%.1f s)\n",
+                ex_progname, s->split, s->filter, reptile_dataset_num_classes(s->train),
                 reptile_dataset_num_classes(s->test), s->load_s);
     return EX_CONTINUE;
 }
@@ -385,6 +408,10 @@ static int load_data(session *s)
     reptile_image_options img;
     reptile_image_options_init(&img, REPTILE_IMAGE_OPTIONS_VERSION);
     img.threads = s->opts.threads;
+    /* The paper split reads Omniglot as the reference does: PIL's resize of
+     * a 1-bit PNG is nearest-neighbour (identical pixels, tested). */
+    s->filter = c->filter ? c->filter : strcmp(s->split, "paper") == 0 ? "nearest" : "bilinear";
+    img.filter = filter_value(s->filter);
     double t = ex_now();
     int rc;
     if (strcmp(s->split, "folders") == 0)

@@ -73,6 +73,7 @@ if [ -e "$tmp/c.csv" ]; then
 fi
 
 expect 2 "split: 'nope'" "$evalprog" --split nope
+expect 2 "filter: 'cubic' is not 'bilinear', 'area' or 'nearest'" "$evalprog" --filter cubic
 expect 2 "tasks: -1 is out of range" "$evalprog" --tasks -1
 expect 2 "shots: eval_shots must be in 1\.\.10000, got \"one\"" "$evalprog" --shots one
 expect 2 "eval-mode: eval_mode must be non-transductive (0) or transductive (1)" \

@@ -2,7 +2,10 @@
 #include "testutil.h"
 
 #include "data/resize.h"
+#include "reptile/dataset.h"
 #include "reptile/error.h"
+
+#include <stdio.h>
 
 #include <math.h>
 
@@ -167,6 +170,37 @@ START_TEST(plan_reuse_and_errors)
 }
 END_TEST
 
+/* The reference implementation reads Omniglot with PIL's
+ * Image.open(path).resize((28, 28)): nearest-neighbour for 1-bit PNGs.
+ * The fixture is PIL's output (tests/golden/make_pil_nearest_fixture.py);
+ * a bilinear resize of the same strokes must differ (grey edges). */
+START_TEST(nearest_matches_pil_on_a_1bit_png)
+{
+    FILE *f = fopen(RP_FIXTURE_DIR "/pil/strokes-28.txt", "r");
+    ck_assert_ptr_nonnull(f);
+    float want[28 * 28];
+    int n = 0;
+    for (int ch; (ch = fgetc(f)) != EOF;)
+        if (ch == '0' || ch == '1')
+            want[n++ < 28 * 28 ? n - 1 : 0] = (float)(ch - '0');
+    fclose(f);
+    ck_assert_int_eq(n, 28 * 28);
+    reptile_image_options o = REPTILE_IMAGE_OPTIONS_INIT;
+    o.filter = REPTILE_FILTER_NEAREST;
+    float got[28 * 28];
+    ck_assert_int_eq(reptile_image_load(RP_FIXTURE_DIR "/pil/strokes-105.png", &o, got), 0);
+    for (int i = 0; i < 28 * 28; ++i)
+        ck_assert_msg(got[i] == want[i], "pixel (%d, %d): got %g, PIL gives %g", i / 28, i % 28,
+                      (double)got[i], (double)want[i]);
+    o.filter = REPTILE_FILTER_BILINEAR;
+    ck_assert_int_eq(reptile_image_load(RP_FIXTURE_DIR "/pil/strokes-105.png", &o, got), 0);
+    int grey = 0;
+    for (int i = 0; i < 28 * 28; ++i)
+        grey += got[i] != 0.0f && got[i] != 1.0f;
+    ck_assert_int_gt(grey, 0);
+}
+END_TEST
+
 static Suite *resize_suite(void)
 {
     Suite *s = suite_create("data-resize");
@@ -177,6 +211,7 @@ static Suite *resize_suite(void)
     tcase_add_test(tc, bilinear_hand_computed_3_to_2);
     tcase_add_test(tc, bilinear_channels_are_independent);
     tcase_add_test(tc, nearest_matches_tensorflow);
+    tcase_add_test(tc, nearest_matches_pil_on_a_1bit_png);
     tcase_add_test(tc, area_fractional_coverage);
     tcase_add_test(tc, constant_images_stay_constant_105_to_28);
     tcase_add_test(tc, plan_reuse_and_errors);
