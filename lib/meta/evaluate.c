@@ -6,6 +6,7 @@
 #include "core/error_internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,21 +143,32 @@ int reptile_meta_evaluate_task(reptile_meta *meta, const reptile_dataset *ds, ui
 
 typedef struct many_ctx {
     const reptile_dataset *ds;
-    int ways, shots;
-    int first;       /* task index of slot 0 */
+    int ways, shots, tasks;
+    atomic_int next; /* the next task index to take */
     float *acc;      /* per task */
 } many_ctx;
 
-static void eval_indexed(reptile_meta *meta, int s, void *ctx)
+/* One slot's share: the next task until none is left. Threads take tasks
+ * as they finish, without a join per round, so a slow task (or a busy
+ * core) holds up no one. A task's result depends only on its index. */
+static void eval_tasks(reptile_meta *meta, int s, void *ctx)
 {
     many_ctx *c = ctx;
-    rp_rng rng;
-    rp_rng_init(&rng, meta->opts.seed, (uint64_t)(c->first + s), (uint64_t)RP_DOMAIN_EVAL << 32);
-    /* Argmax per image whatever keras_argmax says: this is the real score. */
-    int rc = rp_meta_eval_task(meta, s, c->ds, &rng, c->ways, c->shots, 0, &c->acc[c->first + s],
-                               NULL, NULL, NULL);
-    if (rc)
-        rp_slot_fail(&meta->slots[s], rc);
+    for (;;) {
+        const int t = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
+        if (t >= c->tasks)
+            return;
+        rp_rng rng;
+        rp_rng_init(&rng, meta->opts.seed, (uint64_t)t, (uint64_t)RP_DOMAIN_EVAL << 32);
+        /* Argmax per image whatever keras_argmax says: this is the real score. */
+        int rc = rp_meta_eval_task(meta, s, c->ds, &rng, c->ways, c->shots, 0, &c->acc[t], NULL,
+                                   NULL, NULL);
+        if (rc) {
+            rp_slot_fail(&meta->slots[s], rp_error_wrap(rc, "evaluation task %d", t));
+            atomic_store_explicit(&c->next, c->tasks, memory_order_relaxed); /* stop the others */
+            return;
+        }
+    }
 }
 
 int reptile_meta_evaluate(reptile_meta *meta, const reptile_dataset *ds, int tasks, int ways,
@@ -172,12 +184,11 @@ int reptile_meta_evaluate(reptile_meta *meta, const reptile_dataset *ds, int tas
     float *acc = malloc((size_t)tasks * sizeof *acc);
     if (!acc)
         return rp_error(REPTILE_ENOMEM, "reptile_meta_evaluate: out of memory");
-    many_ctx c = {ds, ways, shots, 0, acc};
-    int group = meta->opts.threads < meta->n_slots ? meta->opts.threads : meta->n_slots;
-    for (c.first = 0; c.first < tasks && rc == 0; c.first += group) {
-        int n = tasks - c.first < group ? tasks - c.first : group;
-        rc = rp_meta_run_slots(meta, n, eval_indexed, &c);
-    }
+    many_ctx c = {ds, ways, shots, tasks, 0, acc};
+    int slots = meta->opts.threads < meta->n_slots ? meta->opts.threads : meta->n_slots;
+    if (slots > tasks)
+        slots = tasks;
+    rc = rp_meta_run_slots(meta, slots, eval_tasks, &c);
     if (rc == 0) {
         double sum = 0.0, sq = 0.0;
         for (int t = 0; t < tasks; ++t)
