@@ -51,7 +51,7 @@ static const char about[] =
 static const char footer[] =
     "\n"
     "Prints 'result: split=S ways=N shots=K transductive=0|1 tasks=M accuracy=A\n"
-    "ci95=C' and 'time: ...' on stdout. Exit status: 0 success, 1 runtime failure,\n"
+    "ci95=C resize=F' and 'time: ...' on stdout. Exit status: 0 success, 1 runtime failure,\n"
     "2 bad command line.\n";
 
 /* The settings of a new model: `preset`, then the program's own defaults
@@ -572,8 +572,9 @@ static int score(session *s)
         snprintf(trained, sizeof trained, "a saved model");
     printf("%d-way %d-shot%s: %.2f%% +- %.2f%% (95%% CI over %d tasks, %s)\n", s->ways, s->shots,
            transductive ? " transductive" : "", 100.0 * mean, 100.0 * ci95, c->tasks, trained);
-    printf("result: split=%s ways=%d shots=%d transductive=%d tasks=%d accuracy=%f ci95=%f\n",
-           s->split, s->ways, s->shots, transductive, c->tasks, mean, ci95);
+    printf("result: split=%s ways=%d shots=%d transductive=%d tasks=%d accuracy=%f ci95=%f "
+           "resize=%s\n",
+           s->split, s->ways, s->shots, transductive, c->tasks, mean, ci95, s->filter);
     print_time(s, 1);
     return EX_OK;
 }
