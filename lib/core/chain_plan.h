@@ -22,7 +22,8 @@ typedef struct rp_chain_segment {
     int chain; /* which chain (task) */
     int first; /* its first step in this segment */
     int count; /* steps in this segment (>= 1) */
-    int thread, start; /* where and when the plan puts it (start in steps) */
+    int thread;       /* where the plan puts it */
+    long long start;  /* when, in steps from the iteration's start */
 } rp_chain_segment;
 
 /* Most segments a plan can have. */
@@ -34,6 +35,6 @@ int rp_chain_plan(int chains, int steps, int threads, rp_chain_segment *out);
 
 /* The plan's makespan in steps (L above): the step-times the busiest
  * thread runs when every step costs the same. */
-int rp_chain_plan_length(int chains, int steps, int threads);
+long long rp_chain_plan_length(int chains, int steps, int threads);
 
 #endif

@@ -146,6 +146,7 @@ typedef struct many_ctx {
     int ways, shots, tasks;
     atomic_int next; /* the next task index to take */
     float *acc;      /* per task */
+    int *failed;     /* per slot: the task that failed there, or tasks */
 } many_ctx;
 
 /* One slot's share: the next task until none is left. Threads take tasks
@@ -165,7 +166,10 @@ static void eval_tasks(reptile_meta *meta, int s, void *ctx)
                                    NULL, NULL);
         if (rc) {
             rp_slot_fail(&meta->slots[s], rp_error_wrap(rc, "evaluation task %d", t));
-            atomic_store_explicit(&c->next, c->tasks, memory_order_relaxed); /* stop the others */
+            c->failed[s] = t;
+            /* Stop the others. Every task below t was taken already and
+             * runs to its end, so the lowest failing task is always seen. */
+            atomic_store_explicit(&c->next, c->tasks, memory_order_relaxed);
             return;
         }
     }
@@ -184,11 +188,25 @@ int reptile_meta_evaluate(reptile_meta *meta, const reptile_dataset *ds, int tas
     float *acc = malloc((size_t)tasks * sizeof *acc);
     if (!acc)
         return rp_error(REPTILE_ENOMEM, "reptile_meta_evaluate: out of memory");
-    many_ctx c = {ds, ways, shots, tasks, 0, acc};
     int slots = meta->opts.threads < meta->n_slots ? meta->opts.threads : meta->n_slots;
     if (slots > tasks)
         slots = tasks;
+    int *failed = malloc((size_t)slots * sizeof *failed);
+    if (!failed) {
+        free(acc);
+        return rp_error(REPTILE_ENOMEM, "reptile_meta_evaluate: out of memory");
+    }
+    for (int i = 0; i < slots; ++i)
+        failed[i] = tasks;
+    many_ctx c = {ds, ways, shots, tasks, 0, acc, failed};
     rc = rp_meta_run_slots(meta, slots, eval_tasks, &c);
+    if (rc) { /* the lowest failing task's error, whatever the timing */
+        int first = 0;
+        for (int i = 1; i < slots; ++i)
+            if (failed[i] < failed[first])
+                first = i;
+        rc = rp_error_raise(&meta->slots[first].err);
+    }
     if (rc == 0) {
         double sum = 0.0, sq = 0.0;
         for (int t = 0; t < tasks; ++t)
@@ -201,6 +219,7 @@ int reptile_meta_evaluate(reptile_meta *meta, const reptile_dataset *ds, int tas
         if (ci95)
             *ci95 = 1.96 * sd / sqrt((double)tasks);
     }
+    free(failed);
     free(acc);
     return rc;
 }

@@ -220,19 +220,20 @@ static void check_plan(int chains, int steps, int threads)
 {
     rp_chain_segment seg[RP_CHAIN_PLAN_MAX(64, 8)];
     const int n = rp_chain_plan(chains, steps, threads, seg);
-    const int L = rp_chain_plan_length(chains, steps, threads);
+    const int L = (int)rp_chain_plan_length(chains, steps, threads);
     const long units = (long)chains * steps;
     ck_assert_int_eq(L, (int)(steps > (units + threads - 1) / threads ? steps
                                                                         : (units + threads - 1) / threads));
     ck_assert_int_le(n, RP_CHAIN_PLAN_MAX(chains, threads));
-    int next_step[64] = {0}, planned_end[64] = {0}, busy_until[8] = {0}, cut = 0;
+    long long planned_end[64] = {0}, busy_until[8] = {0};
+    int next_step[64] = {0}, cut = 0;
     double free_at[8] = {0}, chain_end[64] = {0}, makespan = 0;
     for (int i = 0; i < n; ++i) {
         const rp_chain_segment *s = &seg[i];
         ck_assert(s->chain >= 0 && s->chain < chains && s->count >= 1);
         ck_assert_int_eq(s->first, next_step[s->chain]);
-        ck_assert_int_ge(s->start, planned_end[s->chain]);
-        ck_assert_int_ge(s->start, busy_until[s->thread]);
+        ck_assert(s->start >= planned_end[s->chain]);
+        ck_assert(s->start >= busy_until[s->thread]);
         ck_assert_int_le(s->start + s->count, L);
         if (i > 0) /* ordered by (start, thread) */
             ck_assert(seg[i - 1].start < s->start ||
@@ -267,6 +268,16 @@ START_TEST(chain_plan_covers_every_step_in_order_in_the_shortest_time)
     ck_assert_int_eq(rp_chain_plan_length(5, 5, 2), 13);
     rp_chain_segment seg[RP_CHAIN_PLAN_MAX(5, 2)];
     ck_assert_int_eq(rp_chain_plan(5, 5, 2, seg), 6);
+    /* Counts past 2^31 steps: 1,024 tasks of 2^20 epochs of 5 batches. */
+    const int huge = 5 << 20;
+    ck_assert(rp_chain_plan_length(1024, huge, 2) == 512LL * huge);
+    rp_chain_segment big[RP_CHAIN_PLAN_MAX(1024, 3)];
+    const int n = rp_chain_plan(1024, huge, 3, big);
+    long long total = 0;
+    for (int i = 0; i < n; ++i)
+        total += big[i].count;
+    ck_assert(total == 1024LL * huge);
+    ck_assert_int_eq(n, 1024 + 2);
 }
 END_TEST
 

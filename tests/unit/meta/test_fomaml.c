@@ -148,7 +148,9 @@ START_TEST(one_and_two_threads_agree_bitwise)
     for (int tail = 0; tail <= 2; tail += 2)
         for (int bn = REPTILE_BN_BATCH; bn <= REPTILE_BN_FROZEN; bn += 2) {
             train(1, tail, bn, one, n);
-            for (int threads = 2; threads <= 3; ++threads) { /* 3: tasks cut mid-way */
+            /* 2 threads cut one of the 3 tasks mid-way (the tail step in its
+             * later part); 3 run them whole. */
+            for (int threads = 2; threads <= 3; ++threads) {
                 train(threads, tail, bn, two, n);
                 ck_assert_msg(memcmp(one, two, n * sizeof *one) == 0,
                               "tail %d, bn_mode %d: weights differ with 1 and %d threads", tail,

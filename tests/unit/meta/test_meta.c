@@ -267,8 +267,8 @@ START_TEST(meta_step_interpolates_by_eps)
 }
 END_TEST
 
-static void train_with_threads(int threads, int bn_mode, int meta_batch, int optimizer, float *out,
-                               double *eval_mean)
+static void train_with_threads(int threads, int bn_mode, int meta_batch, int optimizer,
+                               int iters_are_steps, float *out, double *eval_mean)
 {
     reptile_dataset *ds = synthetic_set(3);
     reptile_model *m = small_net(11);
@@ -278,6 +278,7 @@ static void train_with_threads(int threads, int bn_mode, int meta_batch, int opt
     o.meta_batch = meta_batch;
     o.optimizer = optimizer;
     o.optimizer_state = REPTILE_STATE_CARRY;
+    o.iters_are_steps = iters_are_steps;
     o.eval_interval = 2;
     reptile_meta *meta = NULL;
     ck_assert_int_eq(reptile_meta_new(&meta, m, &o), 0);
@@ -296,8 +297,8 @@ static void check_thread_invariance(int bn_mode, int meta_batch, int optimizer)
     reptile_model_free(probe);
     float *one = malloc(n * sizeof *one), *two = malloc(n * sizeof *two);
     double e1, e2;
-    train_with_threads(1, bn_mode, meta_batch, optimizer, one, &e1);
-    train_with_threads(2, bn_mode, meta_batch, optimizer, two, &e2);
+    train_with_threads(1, bn_mode, meta_batch, optimizer, 0, one, &e1);
+    train_with_threads(2, bn_mode, meta_batch, optimizer, 0, two, &e2);
     ck_assert_mem_eq(one, two, n * sizeof *one);
     ck_assert_double_eq(e1, e2);
     free(one);
@@ -326,18 +327,21 @@ START_TEST(tasks_cut_over_threads_give_identical_weights)
     reptile_model_free(probe);
     float *one = malloc(n * sizeof *one), *many = malloc(n * sizeof *many);
     const int meta_batches[] = {5, 7};
-    for (int b = 0; b < 2; ++b) {
-        double e1, em;
-        train_with_threads(1, REPTILE_BN_BATCH, meta_batches[b], REPTILE_OPTIMIZER_ADAM, one, &e1);
-        for (int threads = 2; threads <= 4; ++threads) {
-            train_with_threads(threads, REPTILE_BN_BATCH, meta_batches[b], REPTILE_OPTIMIZER_ADAM,
-                               many, &em);
-            ck_assert_msg(memcmp(one, many, n * sizeof *one) == 0,
-                          "meta_batch %d: weights differ with 1 and %d threads", meta_batches[b],
-                          threads);
-            ck_assert_double_eq(e1, em);
+    for (int steps = 0; steps <= 1; ++steps) /* epochs, and steps cut across reshuffles */
+        for (int b = 0; b < 2; ++b) {
+            double e1, em;
+            train_with_threads(1, REPTILE_BN_BATCH, meta_batches[b], REPTILE_OPTIMIZER_ADAM, steps,
+                               one, &e1);
+            for (int threads = 2; threads <= 4; ++threads) {
+                train_with_threads(threads, REPTILE_BN_BATCH, meta_batches[b],
+                                   REPTILE_OPTIMIZER_ADAM, steps, many, &em);
+                ck_assert_msg(memcmp(one, many, n * sizeof *one) == 0,
+                              "meta_batch %d, iters_are_steps %d: weights differ with 1 and %d "
+                              "threads",
+                              meta_batches[b], steps, threads);
+                ck_assert_double_eq(e1, em);
+            }
         }
-    }
     free(one);
     free(many);
 }
