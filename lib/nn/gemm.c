@@ -145,11 +145,13 @@ RP_AVX512 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K
                                 tile_bias);
                     continue;
                 }
-                /* Last rows: a zero-padded copy of A's rows (the kernel reads six). */
-                memset(apad, 0, sizeof apad);
+                /* Last rows: a zero-padded copy of A's rows (the kernel reads
+                 * six rows of kc; only those are written). */
                 for (int r = 0; r < mr; ++r)
                     for (int k = 0; k < kc; ++k)
                         apad[r * KC + k] = a[r * rs + k * cs];
+                for (int r = mr; r < MR; ++r)
+                    memset(apad + r * KC, 0, (size_t)kc * sizeof *apad);
                 kernel_tile(nr, mr, kc, apad, KC, 1, NULL, NULL, bp, c, ldc, alpha, b_eff,
                             tile_bias);
             }
