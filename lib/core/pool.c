@@ -120,15 +120,19 @@ void rp_pool_run(rp_pool *pool, int items, rp_pool_fn fn, void *ctx)
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
     run_items(pool);
-    /* Spin briefly, then yield: on an oversubscribed machine a worker may
-     * be descheduled, and spinning would only keep it off the CPU. */
-    for (int spins = 0; atomic_load_explicit(&pool->done_items, memory_order_acquire) < items ||
-                        atomic_load_explicit(&pool->acked, memory_order_acquire) < pool->threads - 1;
-         ++spins) {
-        if (spins < RP_POOL_SPIN)
-            RP_CPU_RELAX();
-        else
-            sched_yield();
+    int spins = 0;
+    while (atomic_load_explicit(&pool->done_items, memory_order_acquire) < items ||
+           atomic_load_explicit(&pool->acked, memory_order_acquire) < pool->threads - 1)
+        rp_pool_backoff(&spins);
+}
+
+void rp_pool_backoff(int *spins)
+{
+    if (*spins < RP_POOL_SPIN) {
+        ++*spins;
+        RP_CPU_RELAX();
+    } else {
+        sched_yield();
     }
 }
 

@@ -17,4 +17,10 @@ int  rp_pool_new(rp_pool **out, int threads);
 void rp_pool_run(rp_pool *pool, int items, rp_pool_fn fn, void *ctx);
 void rp_pool_free(rp_pool *pool);
 
+/* The pool's way of waiting for another thread, one call per poll: a
+ * pause instruction for the first ~50-100 us of polls, then sched_yield
+ * (on an oversubscribed machine spinning would keep the awaited thread
+ * off the CPU). *spins counts the polls; start it at 0. */
+void rp_pool_backoff(int *spins);
+
 #endif

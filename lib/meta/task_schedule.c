@@ -6,36 +6,20 @@
 #include "meta/meta_internal.h"
 #include "model/model_internal.h"
 
-#include <sched.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#  include <immintrin.h>
-#  define RP_CPU_RELAX() _mm_pause()
-#else
-#  define RP_CPU_RELAX() ((void)0)
-#endif
-
-/* Spins before yielding while a task's earlier steps finish elsewhere. */
-#define RP_WAIT_SPIN 20000
-
 typedef struct tasks_job {
     reptile_meta *meta;
-    int segments, steps;
+    int segments;
     atomic_int next;
     rp_task_segment_fn fn;
     void *ctx;
 } tasks_job;
 
-/* Waits until `task` has finished `steps` steps. Spin first (a step is
- * about a millisecond), then yield, as the pool does. */
+/* Waits until a task has finished `steps` steps, as the pool waits. */
 static void wait_for_steps(atomic_int *done, int steps)
 {
-    for (int spins = 0; atomic_load_explicit(done, memory_order_acquire) != steps; ++spins) {
-        if (spins < RP_WAIT_SPIN)
-            RP_CPU_RELAX();
-        else
-            sched_yield();
-    }
+    int spins = 0;
+    while (atomic_load_explicit(done, memory_order_acquire) != steps)
+        rp_pool_backoff(&spins);
 }
 
 /* One thread's share: the next segment in plan order, after its task's
@@ -71,8 +55,7 @@ int rp_meta_run_tasks(reptile_meta *meta, int tasks, int steps, rp_task_segment_
         for (int t = 0; t < tasks; ++t)
             fn(meta, t, 0, steps, ctx);
     } else {
-        tasks_job job = {meta, rp_chain_plan(tasks, steps, threads, meta->plan), steps, 0, fn,
-                         ctx};
+        tasks_job job = {meta, rp_chain_plan(tasks, steps, threads, meta->plan), 0, fn, ctx};
         rp_model_set_pool(meta->slots[0].model, NULL);
         rp_pool_run(meta->pool, threads, run_segments, &job);
         rp_model_set_pool(meta->slots[0].model, meta->pool);
