@@ -22,6 +22,10 @@
 
 /* Compiled for AVX-512 whatever -march says; called only when the CPU has it. */
 #define RP_AVX512 __attribute__((target("avx512f")))
+/* The tile's small loops unrolled before GCC 12 decides where acc lives:
+ * left rolled, it kept acc on the stack between setup and the k loop and
+ * cleared it with a 1.5 KB memset every tile (1.8% of a paper step). */
+#define RP_UNROLL _Pragma("GCC unroll 8")
 
 enum { MR = 6, NR = 64, KC = 128 };
 
@@ -39,29 +43,36 @@ kernel_6xv(int nv, __mmask16 last, int rows, int kc, const float *a, ptrdiff_t r
            ptrdiff_t ldc, float alpha, float beta, const float *bias64)
 {
     __m512 acc[MR][4];
+    RP_UNROLL
     for (int j = 0; j < nv; ++j) {
         __m512 init = bias64 ? _mm512_load_ps(bias64 + 16 * j) : _mm512_setzero_ps();
+        RP_UNROLL
         for (int r = 0; r < MR; ++r)
             acc[r][j] = init;
     }
     for (int k = 0; k < kc; ++k) {
         const float *b = bp + (size_t)k * NR;
         __m512 bv[4];
+        RP_UNROLL
         for (int j = 0; j < nv; ++j)
             bv[j] = _mm512_load_ps(b + 16 * j);
         const float *ak = a + k * cs;
+        RP_UNROLL
         for (int r = 0; r < MR; ++r) {
             /* arow: a(r, k) = arow[r][koff[k]] (the implicit convolution). */
             __m512 ar = _mm512_set1_ps(arow ? arow[r][koff[k]] : ak[r * rs]);
+            RP_UNROLL
             for (int j = 0; j < nv; ++j)
                 acc[r][j] = _mm512_fmadd_ps(ar, bv[j], acc[r][j]);
         }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    RP_UNROLL
     for (int r = 0; r < MR; ++r) {
         if (r >= rows)
             break;
         float *cr = c + r * ldc;
+        RP_UNROLL
         for (int j = 0; j < nv; ++j) {
             const __mmask16 m = j == nv - 1 ? last : (__mmask16)0xFFFF;
             __m512 v = _mm512_mul_ps(va, acc[r][j]);
