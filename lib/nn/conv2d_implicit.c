@@ -2,17 +2,20 @@
  * the im2col path's equivalents:
  *   forward  y  = gather(xpad) w + bias      im2col, rp_sgemm_bias
  *   weights  dw = gather(xpad)^T dy          rp_sgemm(1, 0, ...) on the patch matrix
- *   input    dx = sum over taps (ky, kx), in col2im's order (ky, kx
- *                 descending), of dy shifted by the tap times w(ky, kx)^T
+ *   input    stride 1: dx = sum over taps (ky, kx), in col2im's order (ky,
+ *                 kx descending), of dy shifted by the tap times w(ky, kx)^T
+ *            strided: col2im(dy w^T), as the im2col path
  *                                            rp_sgemm(0, 1, ...) then col2im
  * Each K block is summed as rp_sgemm sums it, so the bits agree. */
 #include "nn/conv2d_implicit.h"
 #include "nn/gemm.h"
+#include "nn/im2col.h"
 
 #include <string.h>
 
 typedef struct layout {
-    int hp, wp;               /* bordered input: (out - 1) + k rows and columns */
+    int hp, wp;               /* bordered input: (out - 1) * stride + k rows and columns */
+    int transposed;           /* dx as a transposed convolution (stride 1) or by col2im */
     int hq, wq;               /* bordered dy: in + k - 1 rows and columns */
     int top_q, left_q;        /* where dy starts in it */
     size_t m, k, mi, kq;      /* output pixels, patch length, input pixels, taps x out_c */
@@ -21,6 +24,7 @@ typedef struct layout {
     ptrdiff_t *in_off;        /* mi: an input pixel's corner in dypad */
     ptrdiff_t *tap_off;       /* kq: (tap, channel of dy) offsets, taps in col2im's order */
     float *xpad, *dypad, *wr; /* wr: w reordered as [tap][out_c][in_c] */
+    float *dcol;              /* strided: dx's patch matrix, over xpad (dead after dw) */
     size_t floats;            /* workspace size */
 } layout;
 
@@ -39,8 +43,9 @@ static size_t round16(size_t n)
 /* The layout of ws (NULL: sizes only). */
 static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
 {
-    L->hp = s->out_h + s->k_h - 1;
-    L->wp = s->out_w + s->k_w - 1;
+    L->hp = (s->out_h - 1) * s->stride_h + s->k_h;
+    L->wp = (s->out_w - 1) * s->stride_w + s->k_w;
+    L->transposed = s->stride_h == 1 && s->stride_w == 1;
     L->hq = s->in_h + s->k_h - 1;
     L->wq = s->in_w + s->k_w - 1;
     L->top_q = s->k_h - 1 - s->pad_top;
@@ -49,13 +54,15 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
     L->k = (size_t)s->k_h * s->k_w * s->in_c;
     L->mi = (size_t)s->batch * s->in_h * s->in_w;
     L->kq = (size_t)s->k_h * s->k_w * s->out_c;
+    const size_t xpad = (size_t)s->batch * L->hp * L->wp * s->in_c, dcol = L->m * L->k;
+    const int t = L->transposed;
     const size_t sizes[7] = {table_floats(L->m),
                              table_floats(L->k),
-                             table_floats(L->mi),
-                             table_floats(L->kq),
-                             round16((size_t)s->batch * L->hp * L->wp * s->in_c),
-                             round16((size_t)s->batch * L->hq * L->wq * s->out_c),
-                             round16(L->kq * s->in_c)};
+                             t ? table_floats(L->mi) : 0,
+                             t ? table_floats(L->kq) : 0,
+                             round16(t || xpad > dcol ? xpad : dcol),
+                             t ? round16((size_t)s->batch * L->hq * L->wq * s->out_c) : 0,
+                             t ? round16(L->kq * s->in_c) : 0};
     size_t at[7], total = 0;
     for (int i = 0; i < 7; ++i) {
         at[i] = total;
@@ -71,12 +78,13 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
     L->xpad = ws + at[4];
     L->dypad = ws + at[5];
     L->wr = ws + at[6];
+    L->dcol = L->xpad;
 }
 
 int rp_conv2d_uses_implicit(const rp_conv2d_shape *s)
 {
-    return s->stride_h == 1 && s->stride_w == 1 && s->out_c <= rp_sgemm_block_k() &&
-           strcmp(rp_sgemm_path(), "avx512") == 0;
+    const int stride1 = s->stride_h == 1 && s->stride_w == 1;
+    return (!stride1 || s->out_c <= rp_sgemm_block_k()) && strcmp(rp_sgemm_path(), "avx512") == 0;
 }
 
 size_t rp_conv2d_implicit_workspace_floats(const rp_conv2d_shape *s)
@@ -119,7 +127,9 @@ void rp_conv2d_implicit_forward(const rp_conv2d_shape *s, const float *x, const 
     for (int b = 0; b < s->batch; ++b)
         for (int oy = 0; oy < s->out_h; ++oy)
             for (int ox = 0; ox < s->out_w; ++ox)
-                L.pix_off[m++] = (((ptrdiff_t)b * L.hp + oy) * L.wp + ox) * C;
+                L.pix_off[m++] =
+                    (((ptrdiff_t)b * L.hp + (ptrdiff_t)oy * s->stride_h) * L.wp +
+                     (ptrdiff_t)ox * s->stride_w) * C;
     size_t k = 0;
     for (int ky = 0; ky < s->k_h; ++ky)
         for (int kx = 0; kx < s->k_w; ++kx)
@@ -166,6 +176,13 @@ void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const
     /* dw = patches^T dy: rows are patch elements, the sum runs over pixels. */
     rp_sgemm_indexed((int)L.k, s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off,
                      L.pix_off, 0, dy, s->out_c, 0.0f, NULL, dw, s->out_c);
-    if (dx)
+    if (!dx)
+        return;
+    if (L.transposed) {
         input_gradient(s, &L, w, dy, dx);
+        return;
+    }
+    rp_sgemm(0, 1, (int)L.m, (int)L.k, s->out_c, 1.0f, dy, s->out_c, w, s->out_c, 0.0f, L.dcol,
+             (int)L.k);
+    rp_col2im(s, L.dcol, dx);
 }

@@ -1,18 +1,20 @@
-/* Implicit-GEMM convolution for stride-1 layers on the AVX-512 path (the
- * Mini-ImageNet network's 3x3 "same" convolutions): the GEMM reads a
+/* Implicit-GEMM convolution on the AVX-512 path: the GEMM reads a
  * zero-bordered copy of the input in place through offset tables
- * (rp_sgemm_indexed) instead of an im2col patch matrix k_h * k_w times the
- * input's size, and the input gradient is the transposed convolution of a
- * zero-bordered dy, summed per kernel tap in col2im's order. Results are
- * bitwise those of im2col + rp_sgemm + col2im on the same path (up to the
- * sign of an exact zero). */
+ * (rp_sgemm_indexed) instead of an im2col patch matrix up to k_h * k_w times
+ * the input's size. For stride-1 layers (the Mini-ImageNet network's 3x3
+ * "same" convolutions) the input gradient is the transposed convolution of
+ * a zero-bordered dy, summed per kernel tap in col2im's order; strided
+ * layers (Omniglot's) take it through a patch-matrix gradient and col2im
+ * in the workspace the bordered input held. Results are bitwise those of
+ * im2col + rp_sgemm + col2im on the same path (up to the sign of an exact
+ * zero). */
 #ifndef RP_NN_CONV2D_IMPLICIT_H
 #define RP_NN_CONV2D_IMPLICIT_H
 
 #include "nn/conv2d.h"
 
-/* 1 when s runs here: the AVX-512 GEMM is in use, both strides are 1 and
- * out_c fits one K block of the input-gradient product. */
+/* 1 when s runs here: the AVX-512 GEMM is in use and, for stride 1, out_c
+ * fits one K block of the input-gradient product. */
 int rp_conv2d_uses_implicit(const rp_conv2d_shape *s);
 
 /* Workspace floats (offset tables, bordered input and dy, reordered weights). */

@@ -221,10 +221,12 @@ START_TEST(omniglot_layers_match_reference_and_fd)
 }
 END_TEST
 
-/* The implicit GEMM (stride 1 on the AVX-512 path) gives exactly the
- * numbers of im2col + rp_sgemm + col2im, computed here from those pieces:
- * same and valid padding, odd sizes, thin and wide channel counts, a
- * Mini-ImageNet layer. Compared with == (an exact zero may change sign). */
+/* The implicit GEMM (the AVX-512 path) gives exactly the numbers of
+ * im2col + rp_sgemm + col2im, computed here from those pieces: strides 1
+ * to 3 (stride 1's transposed-convolution input gradient, the strided
+ * layers' col2im one), same and valid padding, odd sizes, thin and wide
+ * channel counts, the Omniglot and Mini-ImageNet layers. Compared with ==
+ * (an exact zero may change sign). */
 static void check_implicit_bits(rp_rng *rng, rp_conv2d_shape s)
 {
     ck_assert_int_eq(rp_conv2d_resolve(&s), 0);
@@ -270,7 +272,7 @@ START_TEST(implicit_gemm_is_bitwise_im2col)
     rp_rng rng;
     rp_rng_init(&rng, 4321, 0, 0);
     static const int chans[] = {1, 3, 5, 32, 64, 70, 128};
-    for (int it = 0; it < 40; ++it) {
+    for (int it = 0; it < 60; ++it) {
         rp_conv2d_shape s = {0};
         s.batch = nt_int(&rng, 1, 3);
         s.in_h = nt_int(&rng, 1, 13);
@@ -279,10 +281,18 @@ START_TEST(implicit_gemm_is_bitwise_im2col)
         s.out_c = chans[nt_int(&rng, 0, 6)];
         s.k_h = nt_int(&rng, 1, 5);
         s.k_w = nt_int(&rng, 1, 5);
-        s.stride_h = s.stride_w = 1;
+        s.stride_h = it < 20 ? 1 : nt_int(&rng, 1, 3);
+        s.stride_w = it < 20 ? 1 : nt_int(&rng, 1, 3);
         s.pad_same = it % 2;
         grow_input_for_valid(&rng, &s);
         check_implicit_bits(&rng, s);
+    }
+    const int omniglot_in[] = {28, 14, 7, 4}, omniglot_c[] = {1, 64, 64, 64};
+    for (int i = 0; i < 4; ++i) {
+        rp_conv2d_shape o = {.batch = 10, .in_h = omniglot_in[i], .in_w = omniglot_in[i],
+                             .in_c = omniglot_c[i], .out_c = 64, .k_h = 3, .k_w = 3,
+                             .stride_h = 2, .stride_w = 2, .pad_same = 1};
+        check_implicit_bits(&rng, o);
     }
     rp_conv2d_shape mini = {.batch = 2, .in_h = 42, .in_w = 42, .in_c = 32, .out_c = 32,
                             .k_h = 3, .k_w = 3, .stride_h = 1, .stride_w = 1, .pad_same = 1};
