@@ -55,7 +55,7 @@ kernel_6xv(int nv, __mmask16 last, int rows, int kc, const float *a, ptrdiff_t r
         __m512 bv[4];
         RP_UNROLL
         for (int j = 0; j < nv; ++j)
-            bv[j] = _mm512_load_ps(b + 16 * j);
+            bv[j] = _mm512_loadu_ps(b + 16 * j);
         const float *ak = a + k * cs;
         RP_UNROLL
         for (int r = 0; r < MR; ++r) {
@@ -110,9 +110,15 @@ RP_KERNEL_CASES(kernel_tile, NULL, NULL)
 RP_KERNEL_CASES(kernel_tile_indexed, arow, koff)
 #undef RP_KERNEL_CASES
 
-/* Packs op(B)[k0 .. k0+kc) x [j0 .. j0+nr) into bp[k][NR], zero-padded. */
-RP_AVX512 static void pack_b(int trans_b, const float *B, int ldb, int k0, int kc, int j0, int nr, float *bp)
+/* op(B)[k0 .. k0+kc) x [j0 .. j0+nr) as the kernel reads it, rows of NR
+ * floats: B itself when it is already laid out so (64-column row-major
+ * blocks: every layer's weights and output gradients here), else packed
+ * into bp, zero-padded. */
+RP_AVX512 static const float *pack_b(int trans_b, const float *B, int ldb, int k0, int kc,
+                                     int j0, int nr, float *bp)
 {
+    if (!trans_b && ldb == NR && nr == NR)
+        return B + (size_t)k0 * ldb + j0;
     for (int k = 0; k < kc; ++k) {
         float *dst = bp + (size_t)k * NR;
         if (!trans_b) {
@@ -124,6 +130,7 @@ RP_AVX512 static void pack_b(int trans_b, const float *B, int ldb, int k0, int k
         for (int j = nr; j < NR; ++j)
             dst[j] = 0.0f;
     }
+    return bp;
 }
 
 /* bias (N floats, or NULL) is added once, in the first K block: callers
@@ -146,13 +153,13 @@ RP_AVX512 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K
             const int kc = K - k0 < KC ? K - k0 : KC;
             const float b_eff = k0 == 0 ? beta : 1.0f;
             const float *tile_bias = bias && k0 == 0 ? bias64 : NULL;
-            pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
+            const float *bk = pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
             for (int i0 = 0; i0 < M; i0 += MR) {
                 const int mr = M - i0 < MR ? M - i0 : MR;
                 const float *a = A + i0 * rs + k0 * cs;
                 float *c = C + (size_t)i0 * ldc + j0;
                 if (mr == MR) {
-                    kernel_tile(nr, MR, kc, a, rs, cs, NULL, NULL, bp, c, ldc, alpha, b_eff,
+                    kernel_tile(nr, MR, kc, a, rs, cs, NULL, NULL, bk, c, ldc, alpha, b_eff,
                                 tile_bias);
                     continue;
                 }
@@ -163,7 +170,7 @@ RP_AVX512 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K
                         apad[r * KC + k] = a[r * rs + k * cs];
                 for (int r = mr; r < MR; ++r)
                     memset(apad + r * KC, 0, (size_t)kc * sizeof *apad);
-                kernel_tile(nr, mr, kc, apad, KC, 1, NULL, NULL, bp, c, ldc, alpha, b_eff,
+                kernel_tile(nr, mr, kc, apad, KC, 1, NULL, NULL, bk, c, ldc, alpha, b_eff,
                             tile_bias);
             }
         }
@@ -188,13 +195,13 @@ RP_AVX512 static void sgemm_indexed_avx512(int M, int N, int K, int kc_block, co
             const int kc = K - k0 < kc_block ? K - k0 : kc_block;
             const float b_eff = k0 == 0 ? beta : 1.0f;
             const float *tile_bias = bias && k0 == 0 ? bias64 : NULL;
-            pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
+            const float *bk = pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
             for (int i0 = 0; i0 < M; i0 += MR) {
                 const int mr = M - i0 < MR ? M - i0 : MR;
                 const float *arow[MR];
                 for (int r = 0; r < MR; ++r) /* rows past M read row i0 again, unused */
                     arow[r] = A + row_off[i0 + (r < mr ? r : 0)];
-                kernel_tile_indexed(nr, mr, kc, NULL, 0, 0, arow, k_off + k0, bp,
+                kernel_tile_indexed(nr, mr, kc, NULL, 0, 0, arow, k_off + k0, bk,
                                     C + (size_t)i0 * ldc + j0, ldc, 1.0f, b_eff, tile_bias);
             }
         }

@@ -16,13 +16,18 @@ static void fill(rp_rng *rng, float *x, size_t n)
         x[i] = 2.0f * rp_rng_float(rng) - 1.0f;
 }
 
-static void check(int ta, int tb, int M, int N, int K, float alpha, float beta, int use_bias)
+/* tight: leading dimensions equal to the widths (B with N = 64 is then read
+ * in place, not packed), and B one float past an aligned address. */
+static void check_ld(int ta, int tb, int M, int N, int K, float alpha, float beta, int use_bias,
+                     int tight)
 {
     rp_rng rng;
     rp_rng_init(&rng, 5, (uint64_t)(M * 1000 + N), (uint64_t)(K * 4 + ta * 2 + tb));
-    int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+    const int pad = !tight;
+    int lda = (ta ? M : K) + 3 * pad, ldb = (tb ? K : N) + 5 * pad, ldc = N + 2 * pad;
     size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
-    float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B);
+    float *A = malloc(na * sizeof *A), *B_mem = malloc((nb + 1) * sizeof *B_mem);
+    float *B = B_mem + tight;
     float *C = malloc((size_t)M * ldc * sizeof *C), *C0 = malloc((size_t)M * ldc * sizeof *C0);
     float bias[300];
     fill(&rng, A, na);
@@ -56,9 +61,14 @@ static void check(int ta, int tb, int M, int N, int K, float alpha, float beta, 
         for (int j = N; j < ldc; ++j)
             ck_assert_float_eq(C[(size_t)i * ldc + j], C0[(size_t)i * ldc + j]);
     free(A);
-    free(B);
+    free(B_mem);
     free(C);
     free(C0);
+}
+
+static void check(int ta, int tb, int M, int N, int K, float alpha, float beta, int use_bias)
+{
+    check_ld(ta, tb, M, N, K, alpha, beta, use_bias, 0);
 }
 
 START_TEST(all_transposes_and_edge_sizes)
@@ -71,6 +81,19 @@ START_TEST(all_transposes_and_edge_sizes)
                 check(ta, tb, sizes[s][0], sizes[s][1], sizes[s][2], 1.0f, 0.0f, 0);
                 check(ta, tb, sizes[s][0], sizes[s][1], sizes[s][2], 0.5f, -1.5f, 0);
             }
+}
+END_TEST
+
+START_TEST(tight_layouts)
+{
+    /* The convolutions' products: 64-wide B read in place, K across blocks. */
+    static const int sizes[][3] = {{40, 64, 576}, {576, 64, 40}, {7, 64, 129}, {490, 64, 9},
+                                   {13, 64, 1}, {6, 65, 130}, {11, 32, 200}};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; ++s)
+        for (int ta = 0; ta < 2; ++ta)
+            for (int tb = 0; tb < 2; ++tb)
+                check_ld(ta, tb, sizes[s][0], sizes[s][1], sizes[s][2], 0.5f, -1.5f, 0, 1);
+    check_ld(0, 0, 37, 64, 300, 1.0f, 0.0f, 1, 1);
 }
 END_TEST
 
@@ -95,6 +118,7 @@ static Suite *gemm_suite(void)
     TCase *tc = tcase_create("gemm");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, all_transposes_and_edge_sizes);
+    tcase_add_test(tc, tight_layouts);
     tcase_add_test(tc, bias_variant);
     tcase_add_test(tc, path_is_reported);
     suite_add_tcase(s, tc);
