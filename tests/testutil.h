@@ -2,6 +2,7 @@
 #ifndef RP_TESTUTIL_H
 #define RP_TESTUTIL_H
 
+#include "core/simd.h"
 #include "nn/gemm.h"
 
 #include <check.h>
@@ -9,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* meson runs some suites once per GEMM path; REPTILE_GEMM=native on a CPU
- * without AVX-512F is then a skip (exit 77), not a failure. */
+/* meson runs some suites once per GEMM path and per loop version;
+ * REPTILE_GEMM=native on a CPU without AVX-512F, or a REPTILE_SIMD version
+ * the CPU cannot run, is then a skip (exit 77), not a failure. */
 static inline int rp_test_skip_unavailable_path(void)
 {
     const char *path = getenv("REPTILE_GEMM");
@@ -18,6 +20,12 @@ static inline int rp_test_skip_unavailable_path(void)
         printf("SKIP: REPTILE_GEMM=native, but this CPU has no AVX-512F\n");
         return 1;
     }
+    const char *simd = getenv("REPTILE_SIMD");
+    for (int l = RP_SIMD_AVX2; simd && l <= RP_SIMD_AVX512; ++l)
+        if (strcmp(simd, rp_simd_name(l)) == 0 && !rp_simd_available(l)) {
+            printf("SKIP: REPTILE_SIMD=%s, but this CPU cannot run it\n", simd);
+            return 1;
+        }
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "model/optimizer_internal.h"
 #include "core/error_internal.h"
 #include "core/finite.h"
+#include "core/simd.h"
 
 #include "nn/gemm.h"
 
@@ -125,6 +126,8 @@ int reptile_meta_new(reptile_meta **out, reptile_model *model, const reptile_met
     int rc = rp_meta_options_resolve(&full, caller);
     if (rc == 0)
         rc = rp_gemm_check();
+    if (rc == 0)
+        rc = rp_simd_check();
     if (rc)
         return rc;
     if ((rc = rp_model_finalise(model)) != 0)

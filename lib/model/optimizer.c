@@ -3,6 +3,7 @@
 #include "reptile/optimizer.h"
 #include "core/error_internal.h"
 #include "core/finite.h"
+#include "core/simd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -134,6 +135,22 @@ int rp_optimizer_copy_state(reptile_optimizer *dst, const reptile_optimizer *src
     return 0;
 }
 
+/* Adam's update of n parameters (its hottest loop), per vector width. */
+RP_SIMD_LOOP void adam_loop(size_t n, float *restrict w, const float *restrict g,
+                            float *restrict m, float *restrict v, float b1, float b2, float eps,
+                            float step)
+{
+    for (size_t i = 0; i < n; ++i) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        w[i] -= step * m[i] / (sqrtf(v[i]) + eps);
+    }
+}
+RP_SIMD_VARIANTS(adam,
+                 (size_t n, float *restrict w, const float *restrict g, float *restrict m,
+                  float *restrict v, float b1, float b2, float eps, float step),
+                 (n, w, g, m, v, b1, b2, eps, step))
+
 int rp_optimizer_apply(reptile_optimizer *opt, float *restrict w, const float *restrict g, size_t n)
 {
     int rc = bind(opt, n);
@@ -162,11 +179,6 @@ int rp_optimizer_apply(reptile_optimizer *opt, float *restrict w, const float *r
     const double t = (double)opt->steps;
     const float b1 = opt->beta1, b2 = opt->beta2, eps = opt->eps;
     const float step = (float)(lr * sqrt(1.0 - pow(b2, t)) / (1.0 - pow(b1, t)));
-    float *restrict m = opt->m, *restrict v = opt->v;
-    for (size_t i = 0; i < n; ++i) {
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-        w[i] -= step * m[i] / (sqrtf(v[i]) + eps);
-    }
+    RP_SIMD_CALL(adam, (n, w, g, opt->m, opt->v, b1, b2, eps, step));
     return 0;
 }

@@ -3,6 +3,7 @@
 #include "model/optimizer_internal.h"
 #include "core/error_internal.h"
 #include "core/finite.h"
+#include "core/simd.h"
 #include "nn/batchnorm.h"
 #include "nn/blas_threads.h"
 #include "nn/gemm.h"
@@ -81,6 +82,8 @@ static int check_call(reptile_model *m, const float *x, int batch, int bn_mode, 
                         "(2), got %d",
                         what, bn_mode);
     int rc = rp_gemm_check();
+    if (rc == 0)
+        rc = rp_simd_check();
     if (rc == 0)
         rc = rp_model_finalise(m);
     if (rc == 0)

@@ -2,8 +2,10 @@
  * tile: a channel of up to ~20k rows summed in float would lose ~1e-3 relative
  * accuracy in the worst case and the variance suffers most; these passes are
  * memory bound, so double costs no measurable time. All inner loops run over
- * contiguous channels and vectorise. */
+ * contiguous channels and vectorise, in a version per vector width
+ * (core/simd.h). */
 #include "nn/batchnorm.h"
+#include "core/simd.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -15,9 +17,10 @@ static int tile_width(int channels, int c0)
     return channels - c0 < TILE ? channels - c0 : TILE;
 }
 
-void rp_batchnorm_forward_train(int rows, int channels, float eps, const float *restrict x, const float *restrict gamma,
-                                const float *restrict beta, float *restrict y, float *restrict batch_mean,
-                                float *restrict batch_invstd)
+RP_SIMD_LOOP void forward_train_loop(int rows, int channels, float eps, const float *restrict x,
+                                     const float *restrict gamma, const float *restrict beta,
+                                     float *restrict y, float *restrict batch_mean,
+                                     float *restrict batch_invstd)
 {
     const size_t C = (size_t)channels;
     for (int c0 = 0; c0 < channels; c0 += TILE) {
@@ -70,9 +73,10 @@ void rp_batchnorm_update_moving(int channels, float momentum, const float *batch
     }
 }
 
-void rp_batchnorm_forward_infer(int rows, int channels, float eps, const float *restrict x, const float *restrict gamma,
-                                const float *restrict beta, const float *restrict moving_mean,
-                                const float *restrict moving_var, float *restrict y)
+RP_SIMD_LOOP void forward_infer_loop(int rows, int channels, float eps, const float *restrict x,
+                                     const float *restrict gamma, const float *restrict beta,
+                                     const float *restrict moving_mean,
+                                     const float *restrict moving_var, float *restrict y)
 {
     const size_t C = (size_t)channels;
     for (int c0 = 0; c0 < channels; c0 += TILE) {
@@ -94,7 +98,7 @@ void rp_batchnorm_forward_infer(int rows, int channels, float eps, const float *
 
 /* Shared by both modes: with xhat = (x - mean) * invstd,
  * dbeta = sum dy, dgamma = sum dy * xhat. */
-static void sums_dy_xhat(int rows, size_t C, int c0, int cw, const float *restrict x, const float *restrict dy,
+RP_SIMD_LOOP void sums_dy_xhat(int rows, size_t C, int c0, int cw, const float *restrict x, const float *restrict dy,
                          const float *mean, const float *invstd, double *restrict sdy, double *restrict sdyx)
 {
     for (int c = 0; c < cw; ++c)
@@ -109,10 +113,11 @@ static void sums_dy_xhat(int rows, size_t C, int c0, int cw, const float *restri
     }
 }
 
-void rp_batchnorm_backward_train(int rows, int channels, const float *restrict x, const float *restrict dy,
-                                 const float *restrict gamma, const float *restrict batch_mean,
-                                 const float *restrict batch_invstd, float *restrict dx, float *restrict dgamma,
-                                 float *restrict dbeta)
+RP_SIMD_LOOP void backward_train_loop(int rows, int channels, const float *restrict x,
+                                      const float *restrict dy, const float *restrict gamma,
+                                      const float *restrict batch_mean,
+                                      const float *restrict batch_invstd, float *restrict dx,
+                                      float *restrict dgamma, float *restrict dbeta)
 {
     const size_t C = (size_t)channels;
     for (int c0 = 0; c0 < channels; c0 += TILE) {
@@ -149,10 +154,11 @@ void rp_batchnorm_backward_train(int rows, int channels, const float *restrict x
     }
 }
 
-void rp_batchnorm_backward_infer(int rows, int channels, float eps, const float *restrict x, const float *restrict dy,
-                                 const float *restrict gamma, const float *restrict moving_mean,
-                                 const float *restrict moving_var, float *restrict dx, float *restrict dgamma,
-                                 float *restrict dbeta)
+RP_SIMD_LOOP void backward_infer_loop(int rows, int channels, float eps, const float *restrict x,
+                                      const float *restrict dy, const float *restrict gamma,
+                                      const float *restrict moving_mean,
+                                      const float *restrict moving_var, float *restrict dx,
+                                      float *restrict dgamma, float *restrict dbeta)
 {
     const size_t C = (size_t)channels;
     for (int c0 = 0; c0 < channels; c0 += TILE) {
@@ -181,4 +187,60 @@ void rp_batchnorm_backward_infer(int rows, int channels, float eps, const float 
                 dxr[c] = k[c] * dr[c];
         }
     }
+}
+
+RP_SIMD_VARIANTS(forward_train,
+                 (int rows, int channels, float eps, const float *restrict x,
+                  const float *restrict gamma, const float *restrict beta, float *restrict y,
+                  float *restrict batch_mean, float *restrict batch_invstd),
+                 (rows, channels, eps, x, gamma, beta, y, batch_mean, batch_invstd))
+RP_SIMD_VARIANTS(forward_infer,
+                 (int rows, int channels, float eps, const float *restrict x,
+                  const float *restrict gamma, const float *restrict beta,
+                  const float *restrict moving_mean, const float *restrict moving_var,
+                  float *restrict y),
+                 (rows, channels, eps, x, gamma, beta, moving_mean, moving_var, y))
+RP_SIMD_VARIANTS(backward_train,
+                 (int rows, int channels, const float *restrict x, const float *restrict dy,
+                  const float *restrict gamma, const float *restrict batch_mean,
+                  const float *restrict batch_invstd, float *restrict dx, float *restrict dgamma,
+                  float *restrict dbeta),
+                 (rows, channels, x, dy, gamma, batch_mean, batch_invstd, dx, dgamma, dbeta))
+RP_SIMD_VARIANTS(backward_infer,
+                 (int rows, int channels, float eps, const float *restrict x,
+                  const float *restrict dy, const float *restrict gamma,
+                  const float *restrict moving_mean, const float *restrict moving_var,
+                  float *restrict dx, float *restrict dgamma, float *restrict dbeta),
+                 (rows, channels, eps, x, dy, gamma, moving_mean, moving_var, dx, dgamma, dbeta))
+
+void rp_batchnorm_forward_train(int rows, int channels, float eps, const float *restrict x, const float *restrict gamma,
+                                const float *restrict beta, float *restrict y, float *restrict batch_mean,
+                                float *restrict batch_invstd)
+{
+    RP_SIMD_CALL(forward_train, (rows, channels, eps, x, gamma, beta, y, batch_mean, batch_invstd));
+}
+
+void rp_batchnorm_forward_infer(int rows, int channels, float eps, const float *restrict x, const float *restrict gamma,
+                                const float *restrict beta, const float *restrict moving_mean,
+                                const float *restrict moving_var, float *restrict y)
+{
+    RP_SIMD_CALL(forward_infer, (rows, channels, eps, x, gamma, beta, moving_mean, moving_var, y));
+}
+
+void rp_batchnorm_backward_train(int rows, int channels, const float *restrict x, const float *restrict dy,
+                                 const float *restrict gamma, const float *restrict batch_mean,
+                                 const float *restrict batch_invstd, float *restrict dx, float *restrict dgamma,
+                                 float *restrict dbeta)
+{
+    RP_SIMD_CALL(backward_train,
+                 (rows, channels, x, dy, gamma, batch_mean, batch_invstd, dx, dgamma, dbeta));
+}
+
+void rp_batchnorm_backward_infer(int rows, int channels, float eps, const float *restrict x, const float *restrict dy,
+                                 const float *restrict gamma, const float *restrict moving_mean,
+                                 const float *restrict moving_var, float *restrict dx, float *restrict dgamma,
+                                 float *restrict dbeta)
+{
+    RP_SIMD_CALL(backward_infer,
+                 (rows, channels, eps, x, dy, gamma, moving_mean, moving_var, dx, dgamma, dbeta));
 }

@@ -1,4 +1,5 @@
 #include "nn/im2col.h"
+#include "core/simd.h"
 
 #include <string.h>
 
@@ -41,7 +42,8 @@ void rp_im2col(const rp_conv2d_shape *s, const float *restrict x, float *restric
     }
 }
 
-void rp_col2im(const rp_conv2d_shape *s, const float *restrict dcol, float *restrict dx)
+RP_SIMD_LOOP void col2im_loop(const rp_conv2d_shape *s, const float *restrict dcol,
+                              float *restrict dx)
 {
     const int C = s->in_c;
     const size_t row_len = (size_t)s->k_h * s->k_w * C;
@@ -66,4 +68,12 @@ void rp_col2im(const rp_conv2d_shape *s, const float *restrict dcol, float *rest
             }
         }
     }
+}
+
+RP_SIMD_VARIANTS(col2im, (const rp_conv2d_shape *s, const float *restrict dcol, float *restrict dx),
+                 (s, dcol, dx))
+
+void rp_col2im(const rp_conv2d_shape *s, const float *restrict dcol, float *restrict dx)
+{
+    RP_SIMD_CALL(col2im, (s, dcol, dx));
 }
