@@ -110,26 +110,69 @@ RP_KERNEL_CASES(kernel_tile, NULL, NULL)
 RP_KERNEL_CASES(kernel_tile_indexed, arow, koff)
 #undef RP_KERNEL_CASES
 
+/* dst[c * NR + i] = src[i * ld + c] for a 16 x 16 tile, in registers:
+ * pairs of rows interleaved, then pairs of pairs, then 128-bit lanes
+ * gathered across the four groups of four rows. */
+RP_AVX512 static void transpose16(const float *src, ptrdiff_t ld, float *dst)
+{
+    __m512 r[16], t[16], u[16];
+    RP_UNROLL
+    for (int i = 0; i < 16; ++i)
+        r[i] = _mm512_loadu_ps(src + i * ld);
+    RP_UNROLL
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    /* u[g + e]: rows 4g/4 .. +3 of element e of each 4-element lane group. */
+    RP_UNROLL
+    for (int g = 0; g < 16; g += 4) {
+        const __m512d t0 = _mm512_castps_pd(t[g]), t1 = _mm512_castps_pd(t[g + 1]);
+        const __m512d t2 = _mm512_castps_pd(t[g + 2]), t3 = _mm512_castps_pd(t[g + 3]);
+        u[g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+        u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+        u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+        u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+    }
+    /* Column 4 * lane + e takes lane `lane` of u[e], u[4 + e], u[8 + e], u[12 + e]. */
+    RP_UNROLL
+    for (int e = 0; e < 4; ++e) {
+        const __m512 v0 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x88);
+        const __m512 v1 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xDD);
+        const __m512 v2 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x88);
+        const __m512 v3 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xDD);
+        _mm512_storeu_ps(dst + (size_t)(e + 0) * NR, _mm512_shuffle_f32x4(v0, v2, 0x88));
+        _mm512_storeu_ps(dst + (size_t)(e + 8) * NR, _mm512_shuffle_f32x4(v0, v2, 0xDD));
+        _mm512_storeu_ps(dst + (size_t)(e + 4) * NR, _mm512_shuffle_f32x4(v1, v3, 0x88));
+        _mm512_storeu_ps(dst + (size_t)(e + 12) * NR, _mm512_shuffle_f32x4(v1, v3, 0xDD));
+    }
+}
+
 /* op(B)[k0 .. k0+kc) x [j0 .. j0+nr) as the kernel reads it, rows of NR
  * floats: B itself when it is already laid out so (64-column row-major
  * blocks: every layer's weights and output gradients here), else packed
- * into bp, zero-padded. */
+ * into bp, zero-padded; transposed B (the input gradient's weights) in
+ * 16 x 16 register tiles, the ragged edges element by element. */
 RP_AVX512 static const float *pack_b(int trans_b, const float *B, int ldb, int k0, int kc,
                                      int j0, int nr, float *bp)
 {
     if (!trans_b && ldb == NR && nr == NR)
         return B + (size_t)k0 * ldb + j0;
-    for (int k = 0; k < kc; ++k) {
-        float *dst = bp + (size_t)k * NR;
-        if (!trans_b) {
-            memcpy(dst, B + (size_t)(k0 + k) * ldb + j0, (size_t)nr * sizeof *dst);
-        } else {
-            for (int j = 0; j < nr; ++j)
-                dst[j] = B[(size_t)(j0 + j) * ldb + k0 + k];
-        }
-        for (int j = nr; j < NR; ++j)
-            dst[j] = 0.0f;
+    if (!trans_b) {
+        for (int k = 0; k < kc; ++k)
+            memcpy(bp + (size_t)k * NR, B + (size_t)(k0 + k) * ldb + j0, (size_t)nr * sizeof *bp);
+    } else {
+        const int k16 = kc & ~15, j16 = nr & ~15;
+        for (int k = 0; k < k16; k += 16)
+            for (int j = 0; j < j16; j += 16)
+                transpose16(B + (size_t)(j0 + j) * ldb + k0 + k, ldb, bp + (size_t)k * NR + j);
+        for (int k = 0; k < kc; ++k)
+            for (int j = k < k16 ? j16 : 0; j < nr; ++j)
+                bp[(size_t)k * NR + j] = B[(size_t)(j0 + j) * ldb + k0 + k];
     }
+    for (int k = 0; k < kc; ++k)
+        for (int j = nr; j < NR; ++j)
+            bp[(size_t)k * NR + j] = 0.0f;
     return bp;
 }
 
