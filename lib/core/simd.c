@@ -49,13 +49,12 @@ static void choose(void)
         if (strcmp(forced, names[l]) != 0)
             continue;
         if (!rp_simd_available(l)) {
+            /* The levels run in order, so best names the widest of them. */
             env_rc = REPTILE_EUNSUPPORTED;
             snprintf(env_msg, sizeof env_msg,
-                     "REPTILE_SIMD=%s: this %s cannot run it (use auto, or one of: %s)", names[l],
-                     RP_SIMD_BUILT ? "CPU" : "build (not x86-64 GCC or clang)",
-                     best == RP_SIMD_AVX512 ? "avx512, avx2, baseline"
-                     : best == RP_SIMD_AVX2 ? "avx2, baseline"
-                                            : "baseline");
+                     "REPTILE_SIMD=%s: this %s cannot run it (use auto, or %s or narrower)",
+                     names[l], RP_SIMD_BUILT ? "CPU" : "build (not x86-64 GCC or clang)",
+                     names[best]);
             return;
         }
         atomic_store_explicit(&level, l, memory_order_relaxed);

@@ -1,5 +1,6 @@
 #include "nn/gemm.h"
 #include "core/error_internal.h"
+#include "core/simd.h"
 #include "rp_config.h"
 
 #include <cblas.h>
@@ -10,18 +11,15 @@
 #include <string.h>
 
 /* The AVX-512 kernel is built on every x86-64 GCC/clang build, portable
- * ones included (target attributes), and chosen at run time. */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define RP_GEMM_AVX512_BUILT 1
-#else
-#define RP_GEMM_AVX512_BUILT 0
-#endif
+ * ones included (target attributes), and chosen at run time by the CPU
+ * features core/simd.h reads. */
+#define RP_GEMM_AVX512_BUILT RP_SIMD_BUILT
 
 #if RP_GEMM_AVX512_BUILT
 #include <immintrin.h>
 
 /* Compiled for AVX-512 whatever -march says; called only when the CPU has it. */
-#define RP_AVX512 __attribute__((target("avx512f")))
+#define RP_AVX512 RP_TARGET_AVX512
 /* The tile's small loops unrolled before GCC 12 decides where acc lives:
  * left rolled, it kept acc on the stack between setup and the k loop and
  * cleared it with a 1.5 KB memset every tile (1.8% of a paper step). */
@@ -252,15 +250,6 @@ RP_AVX512 static void sgemm_indexed_avx512(int M, int N, int K, int kc_block, co
 }
 #endif /* RP_GEMM_AVX512_BUILT */
 
-static int cpu_has_avx512(void)
-{
-#if RP_GEMM_AVX512_BUILT
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f"); /* checks the OS saves zmm state too */
-#else
-    return 0;
-#endif
-}
 
 static int use_native;
 static int env_rc;         /* REPTILE_GEMM's verdict, reported by rp_gemm_check() */
@@ -278,7 +267,7 @@ static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
  * machine. */
 static void choose(void)
 {
-    const int avx512 = cpu_has_avx512();
+    const int avx512 = rp_simd_available(RP_SIMD_AVX512);
     const char *forced = getenv("REPTILE_GEMM");
     use_native = avx512;
     if (!forced || !*forced || strcmp(forced, "auto") == 0)
@@ -305,7 +294,7 @@ int rp_gemm_check(void)
     return env_rc ? rp_error(env_rc, "%s", env_msg) : 0;
 }
 
-int rp_gemm_native_available(void) { return cpu_has_avx512(); }
+int rp_gemm_native_available(void) { return rp_simd_available(RP_SIMD_AVX512); }
 
 const char *rp_sgemm_path(void)
 {
