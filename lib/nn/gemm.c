@@ -250,7 +250,6 @@ RP_AVX512 static void sgemm_indexed_avx512(int M, int N, int K, int kc_block, co
 }
 #endif /* RP_GEMM_AVX512_BUILT */
 
-
 static int use_native;
 static int env_rc;         /* REPTILE_GEMM's verdict, reported by rp_gemm_check() */
 static char env_msg[192];
