@@ -8,6 +8,7 @@
  *                                            rp_sgemm(0, 1, ...) then col2im
  * Each K block is summed as rp_sgemm sums it, so the bits agree. */
 #include "nn/conv2d_implicit.h"
+#include "nn/conv2d_border.h"
 #include "nn/gemm.h"
 #include "nn/im2col.h"
 
@@ -25,6 +26,7 @@ typedef struct layout {
     ptrdiff_t *tap_off;       /* kq: (tap, channel of dy) offsets, taps in col2im's order */
     float *xpad, *dypad, *wr; /* wr: w reordered as [tap][out_c][in_c] */
     float *dcol;              /* strided: dx's patch matrix, over xpad (dead after dw) */
+    float *border;            /* the zero border's row groups (conv2d_border.h) */
     size_t floats;            /* workspace size */
 } layout;
 
@@ -56,15 +58,16 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
     L->kq = (size_t)s->k_h * s->k_w * s->out_c;
     const size_t xpad = (size_t)s->batch * L->hp * L->wp * s->in_c, dcol = L->m * L->k;
     const int t = L->transposed;
-    const size_t sizes[7] = {table_floats(L->m),
+    const size_t sizes[8] = {table_floats(L->m),
                              table_floats(L->k),
                              t ? table_floats(L->mi) : 0,
                              t ? table_floats(L->kq) : 0,
                              round16(t || xpad > dcol ? xpad : dcol),
                              t ? round16((size_t)s->batch * L->hq * L->wq * s->out_c) : 0,
-                             t ? round16(L->kq * s->in_c) : 0};
-    size_t at[7], total = 0;
-    for (int i = 0; i < 7; ++i) {
+                             t ? round16(L->kq * s->in_c) : 0,
+                             rp_conv2d_border_floats(s)};
+    size_t at[8], total = 0;
+    for (int i = 0; i < 8; ++i) {
         at[i] = total;
         total += sizes[i];
     }
@@ -79,6 +82,7 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
     L->dypad = ws + at[5];
     L->wr = ws + at[6];
     L->dcol = L->xpad;
+    L->border = ws + at[7];
 }
 
 int rp_conv2d_uses_implicit(const rp_conv2d_shape *s)
@@ -135,8 +139,14 @@ void rp_conv2d_implicit_forward(const rp_conv2d_shape *s, const float *x, const 
         for (int kx = 0; kx < s->k_w; ++kx)
             for (int c = 0; c < C; ++c)
                 L.k_off[k++] = ((ptrdiff_t)ky * L.wp + kx) * C + c;
-    rp_sgemm_indexed((int)L.m, s->out_c, (int)L.k, rp_sgemm_block_k(), L.xpad, L.pix_off, L.k_off,
-                     0, w, s->out_c, 0.0f, bias, y, s->out_c);
+    rp_conv2d_border B;
+    rp_conv2d_border_forward(s, L.pix_off, L.border, &B);
+    if (B.any)
+        rp_sgemm_grouped(s->out_c, (int)L.k, rp_sgemm_block_k(), L.xpad, B.order_x, L.k_off, 0, w,
+                         s->out_c, bias, y, 0, B.order_y, B.fwd, B.n_cls);
+    else
+        rp_sgemm_indexed((int)L.m, s->out_c, (int)L.k, rp_sgemm_block_k(), L.xpad, L.pix_off,
+                         L.k_off, 0, w, s->out_c, 0.0f, bias, y, s->out_c);
 }
 
 /* dx: taps (ky, kx) from the last to the first, so that every input pixel
@@ -173,16 +183,27 @@ void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const
 {
     layout L;
     plan(s, ws, &L);
+    rp_conv2d_border B;
+    rp_conv2d_border_backward(s, L.border, &B);
     /* dw = patches^T dy: rows are patch elements, the sum runs over pixels. */
-    rp_sgemm_indexed((int)L.k, s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off,
-                     L.pix_off, 0, dy, s->out_c, 0.0f, NULL, dw, s->out_c);
+    if (B.any)
+        rp_sgemm_grouped(s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off, L.pix_off, 0,
+                         dy, s->out_c, NULL, dw, s->out_c, NULL, B.dw, B.n_tiles);
+    else
+        rp_sgemm_indexed((int)L.k, s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off,
+                         L.pix_off, 0, dy, s->out_c, 0.0f, NULL, dw, s->out_c);
     if (!dx)
         return;
     if (L.transposed) {
         input_gradient(s, &L, w, dy, dx);
         return;
     }
-    rp_sgemm(0, 1, (int)L.m, (int)L.k, s->out_c, 1.0f, dy, s->out_c, w, s->out_c, 0.0f, L.dcol,
-             (int)L.k);
+    /* The patch matrix's gradient dy w^T; col2im reads only inside taps. */
+    if (B.any)
+        rp_sgemm_grouped((int)L.k, s->out_c, rp_sgemm_block_k(), dy, B.order_y, B.chan_off, 1, w,
+                         s->out_c, NULL, L.dcol, 0, B.order_col, B.dx, B.n_cls);
+    else
+        rp_sgemm(0, 1, (int)L.m, (int)L.k, s->out_c, 1.0f, dy, s->out_c, w, s->out_c, 0.0f,
+                 L.dcol, (int)L.k);
     rp_col2im(s, L.dcol, dx);
 }

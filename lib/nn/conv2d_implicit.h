@@ -5,7 +5,9 @@
  * "same" convolutions) the input gradient is the transposed convolution of
  * a zero-bordered dy, summed per kernel tap in col2im's order; strided
  * layers (Omniglot's) take it through a patch-matrix gradient and col2im
- * in the workspace the bordered input held. Results are bitwise those of
+ * in the workspace the bordered input held. Products with the zero border
+ * are skipped where a pixel's taps fall outside the input
+ * (conv2d_border.h). Results are bitwise those of
  * im2col + rp_sgemm + col2im on the same path (up to the sign of an exact
  * zero). */
 #ifndef RP_NN_CONV2D_IMPLICIT_H

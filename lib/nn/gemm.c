@@ -37,8 +37,9 @@ enum { MR = 6, NR = 64, KC = 128 };
  * width and gives the bits a full one would. */
 RP_AVX512 static inline __attribute__((always_inline)) void
 kernel_6xv(int nv, __mmask16 last, int rows, int kc, const float *a, ptrdiff_t rs, ptrdiff_t cs,
-           const float *const *arow, const ptrdiff_t *koff, const float *bp, float *c,
-           ptrdiff_t ldc, float alpha, float beta, const float *bias64)
+           const float *const *arow, const ptrdiff_t *koff, const int *kl, int kbase,
+           const float *bp, float *c, ptrdiff_t ldc, float *const *crow, float alpha, float beta,
+           const float *bias64)
 {
     __m512 acc[MR][4];
     RP_UNROLL
@@ -48,7 +49,9 @@ kernel_6xv(int nv, __mmask16 last, int rows, int kc, const float *a, ptrdiff_t r
         for (int r = 0; r < MR; ++r)
             acc[r][j] = init;
     }
-    for (int k = 0; k < kc; ++k) {
+    for (int i = 0; i < kc; ++i) {
+        /* kl: only the listed k (the others' products are exact zeros). */
+        const int k = kl ? kl[i] - kbase : i;
         const float *b = bp + (size_t)k * NR;
         __m512 bv[4];
         RP_UNROLL
@@ -69,7 +72,7 @@ kernel_6xv(int nv, __mmask16 last, int rows, int kc, const float *a, ptrdiff_t r
     for (int r = 0; r < MR; ++r) {
         if (r >= rows)
             break;
-        float *cr = c + r * ldc;
+        float *cr = crow ? crow[r] : c + r * ldc;
         RP_UNROLL
         for (int j = 0; j < nv; ++j) {
             const __mmask16 m = j == nv - 1 ? last : (__mmask16)0xFFFF;
@@ -82,30 +85,37 @@ kernel_6xv(int nv, __mmask16 last, int rows, int kc, const float *a, ptrdiff_t r
 }
 
 /* The tile kernel specialised for its number of vectors (1..4 = ceil(nr / 16)). */
-#define RP_KERNEL_CASES(NAME, AROW, KOFF)                                                      \
+#define RP_KERNEL_CASE(NV, AROW, KOFF, KL, CROW)                                              \
+    case NV: kernel_6xv(NV, last, rows, kc, a, rs, cs, AROW, KOFF, KL, kbase, bp, c, ldc, CROW, \
+                        alpha, beta, bias64); break
+#define RP_KERNEL_CASES(NAME, AROW, KOFF, KL, CROW, LISTED)                                        \
     RP_AVX512 static void NAME(int nr, int rows, int kc, const float *a, ptrdiff_t rs,         \
                                ptrdiff_t cs, const float *const *arow, const ptrdiff_t *koff,  \
-                               const float *bp, float *c, ptrdiff_t ldc, float alpha,          \
-                               float beta, const float *bias64)                                \
+                               const int *kl, int kbase, const float *bp, float *c,            \
+                               ptrdiff_t ldc, float *const *crow, float alpha, float beta,     \
+                               const float *bias64)                                            \
     {                                                                                          \
-        (void)arow;                                                                            \
-        (void)koff;                                                                            \
+        (void)arow, (void)koff, (void)kl, (void)crow;                                          \
+        if ((LISTED) && !kl)                                                                   \
+            __builtin_unreachable(); /* a listed tile always has its list */                   \
         const int nv = (nr + 15) / 16;                                                         \
         const __mmask16 last = (__mmask16)(0xFFFFu >> (16 * nv - nr));                        \
         switch (nv) {                                                                          \
-        case 4: kernel_6xv(4, last, rows, kc, a, rs, cs, AROW, KOFF, bp, c, ldc, alpha, beta,  \
-                           bias64); break;                                                     \
-        case 3: kernel_6xv(3, last, rows, kc, a, rs, cs, AROW, KOFF, bp, c, ldc, alpha, beta,  \
-                           bias64); break;                                                     \
-        case 2: kernel_6xv(2, last, rows, kc, a, rs, cs, AROW, KOFF, bp, c, ldc, alpha, beta,  \
-                           bias64); break;                                                     \
-        default: kernel_6xv(1, last, rows, kc, a, rs, cs, AROW, KOFF, bp, c, ldc, alpha, beta, \
-                            bias64); break;                                                    \
+            RP_KERNEL_CASE(4, AROW, KOFF, KL, CROW);                                           \
+            RP_KERNEL_CASE(3, AROW, KOFF, KL, CROW);                                           \
+            RP_KERNEL_CASE(2, AROW, KOFF, KL, CROW);                                           \
+        default:                                                                               \
+            kernel_6xv(1, last, rows, kc, a, rs, cs, AROW, KOFF, KL, kbase, bp, c, ldc, CROW,  \
+                       alpha, beta, bias64);                                                   \
+            break;                                                                             \
         }                                                                                      \
     }
-/* Strided A (the GEMM), and A through row pointers and k offsets. */
-RP_KERNEL_CASES(kernel_tile, NULL, NULL)
-RP_KERNEL_CASES(kernel_tile_indexed, arow, koff)
+/* Strided A (the GEMM); A through row pointers and k offsets; and that
+ * with a list of the k to sum and a pointer per C row (rp_sgemm_grouped). */
+RP_KERNEL_CASES(kernel_tile, NULL, NULL, NULL, NULL, 0)
+RP_KERNEL_CASES(kernel_tile_indexed, arow, koff, NULL, NULL, 0)
+RP_KERNEL_CASES(kernel_tile_listed, arow, koff, kl, crow, 1)
+#undef RP_KERNEL_CASE
 #undef RP_KERNEL_CASES
 
 /* dst[c * NR + i] = src[i * ld + c] for a 16 x 16 tile, in registers:
@@ -200,8 +210,8 @@ RP_AVX512 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K
                 const float *a = A + i0 * rs + k0 * cs;
                 float *c = C + (size_t)i0 * ldc + j0;
                 if (mr == MR) {
-                    kernel_tile(nr, MR, kc, a, rs, cs, NULL, NULL, bk, c, ldc, alpha, b_eff,
-                                tile_bias);
+                    kernel_tile(nr, MR, kc, a, rs, cs, NULL, NULL, NULL, 0, bk, c, ldc, NULL, alpha,
+                                b_eff, tile_bias);
                     continue;
                 }
                 /* Last rows: a zero-padded copy of A's rows (the kernel reads
@@ -211,8 +221,8 @@ RP_AVX512 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K
                         apad[r * KC + k] = a[r * rs + k * cs];
                 for (int r = mr; r < MR; ++r)
                     memset(apad + r * KC, 0, (size_t)kc * sizeof *apad);
-                kernel_tile(nr, mr, kc, apad, KC, 1, NULL, NULL, bk, c, ldc, alpha, b_eff,
-                            tile_bias);
+                kernel_tile(nr, mr, kc, apad, KC, 1, NULL, NULL, NULL, 0, bk, c, ldc, NULL, alpha,
+                            b_eff, tile_bias);
             }
         }
     }
@@ -242,8 +252,86 @@ RP_AVX512 static void sgemm_indexed_avx512(int M, int N, int K, int kc_block, co
                 const float *arow[MR];
                 for (int r = 0; r < MR; ++r) /* rows past M read row i0 again, unused */
                     arow[r] = A + row_off[i0 + (r < mr ? r : 0)];
-                kernel_tile_indexed(nr, mr, kc, NULL, 0, 0, arow, k_off + k0, bk,
-                                    C + (size_t)i0 * ldc + j0, ldc, 1.0f, b_eff, tile_bias);
+                kernel_tile_indexed(nr, mr, kc, NULL, 0, 0, arow, k_off + k0, NULL, 0, bk,
+                                    C + (size_t)i0 * ldc + j0, ldc, NULL, 1.0f, b_eff,
+                                    tile_bias);
+            }
+        }
+    }
+}
+
+/* The first of list[0 .. n) (ascending) that is >= v. */
+static int lower_bound(const int *list, int n, int v)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        const int mid = lo + (hi - lo) / 2;
+        if (list[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* 0 .. KC-1: the k list of a group that sums every k of a block. */
+static int iota_k[KC];
+static pthread_once_t iota_once = PTHREAD_ONCE_INIT;
+static void fill_iota(void)
+{
+    for (int i = 0; i < KC; ++i)
+        iota_k[i] = i;
+}
+
+/* sgemm_indexed_avx512's blocks, bit for bit, for rows in groups (see
+ * rp_gemm_group): a group skips the column blocks and k it does not need,
+ * and row i is written at C + c_off[i]. A skipped k's products are exact
+ * zeros, so the sums of the others come out as they would with them. */
+RP_AVX512 static void sgemm_grouped_avx512(int N, int K, int kc_block, const float *A,
+                                           const ptrdiff_t *a_off, const ptrdiff_t *k_off,
+                                           int trans_b, const float *B, int ldb,
+                                           const float *bias, float *C, int ldc,
+                                           const ptrdiff_t *c_off, const rp_gemm_group *groups,
+                                           int n_groups)
+{
+    _Alignas(64) float bp[KC * NR];
+    _Alignas(64) float bias64[NR];
+    pthread_once(&iota_once, fill_iota);
+    for (int j0 = 0; j0 < N; j0 += NR) {
+        const int nr = N - j0 < NR ? N - j0 : NR, jb = j0 / NR;
+        if (bias) {
+            memset(bias64, 0, sizeof bias64);
+            memcpy(bias64, bias + j0, (size_t)nr * sizeof *bias64);
+        }
+        for (int k0 = 0; k0 < K; k0 += kc_block) {
+            const int kc = K - k0 < kc_block ? K - k0 : kc_block;
+            const float b_eff = k0 == 0 ? 0.0f : 1.0f;
+            const float *tile_bias = bias && k0 == 0 ? bias64 : NULL;
+            const float *bk = pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
+            for (int g = 0; g < n_groups; ++g) {
+                const rp_gemm_group *gr = &groups[g];
+                if (jb < 64 && !((gr->col_blocks >> jb) & 1))
+                    continue;
+                const int *kl = iota_k;
+                int nk = kc, kbase = 0;
+                if (gr->k) {
+                    const int lo = lower_bound(gr->k, gr->n_k, k0);
+                    kl = gr->k + lo;
+                    nk = lower_bound(gr->k, gr->n_k, k0 + kc) - lo;
+                    kbase = k0;
+                }
+                for (int i0 = gr->begin; i0 < gr->end; i0 += MR) {
+                    const int mr = gr->end - i0 < MR ? gr->end - i0 : MR;
+                    const float *arow[MR];
+                    float *crow[MR];
+                    for (int r = 0; r < MR; ++r) { /* rows past the group repeat its first */
+                        const int i = i0 + (r < mr ? r : 0);
+                        arow[r] = A + a_off[i];
+                        crow[r] = C + (c_off ? c_off[i] : (ptrdiff_t)i * ldc) + j0;
+                    }
+                    kernel_tile_listed(nr, mr, nk, NULL, 0, 0, arow, k_off + k0, kl, kbase, bk,
+                                       NULL, 0, crow, 1.0f, b_eff, tile_bias);
+                }
             }
         }
     }
@@ -354,6 +442,34 @@ int rp_sgemm_indexed(int M, int N, int K, int kc_block, const float *A, const pt
     (void)M, (void)N, (void)K, (void)kc_block, (void)A, (void)row_off, (void)k_off;
     (void)trans_b, (void)B, (void)ldb, (void)beta, (void)bias, (void)C, (void)ldc;
     return -1;
+}
+
+int rp_sgemm_grouped(int N, int K, int kc_block, const float *A, const ptrdiff_t *a_off,
+                     const ptrdiff_t *k_off, int trans_b, const float *B, int ldb,
+                     const float *bias, float *C, int ldc, const ptrdiff_t *c_off,
+                     const rp_gemm_group *groups, int n_groups)
+{
+    pthread_once(&choose_once, choose);
+#if RP_GEMM_AVX512_BUILT
+    if (use_native && N > 0 && K > 0 && kc_block >= 1 && kc_block <= KC && n_groups >= 0) {
+        sgemm_grouped_avx512(N, K, kc_block, A, a_off, k_off, trans_b, B, ldb, bias, C, ldc,
+                             c_off, groups, n_groups);
+        return 0;
+    }
+#endif
+    (void)N, (void)K, (void)kc_block, (void)A, (void)a_off, (void)k_off, (void)trans_b;
+    (void)B, (void)ldb, (void)bias, (void)C, (void)ldc, (void)c_off, (void)groups;
+    (void)n_groups;
+    return -1;
+}
+
+int rp_sgemm_tile_rows(void)
+{
+#if RP_GEMM_AVX512_BUILT
+    return MR;
+#else
+    return 1;
+#endif
 }
 
 int rp_sgemm_block_k(void)

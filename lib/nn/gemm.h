@@ -32,6 +32,34 @@ int rp_sgemm_indexed(int M, int N, int K, int kc_block, const float *A, const pt
                      const ptrdiff_t *k_off, int trans_b, const float *B, int ldb, float beta,
                      const float *bias, float *C, int ldc);
 
+/* Rows [begin, end) of a grouped GEMM that need the same products: they
+ * sum only the k in k[0 .. n_k) (ascending; k == NULL: every k) and
+ * compute only the 64-column blocks whose bit is set in col_blocks
+ * (blocks past the 64th always). A convolution groups its output pixels by
+ * which kernel taps fall inside the input: the others multiply the zero
+ * border. */
+typedef struct rp_gemm_group {
+    int begin, end;
+    const int *k;
+    int n_k;
+    unsigned long long col_blocks;
+} rp_gemm_group;
+
+/* The AVX-512 path only: for the rows of each group, C row i (at
+ * C + c_off[i], or C + i * ldc when c_off is NULL) = sum over the group's k of A[a_off[i] + k_off[k]] *
+ * op(B)[k][j] (+ bias), K summed in blocks of kc_block as rp_sgemm_indexed
+ * does, columns outside the group's blocks left untouched. When every
+ * skipped product is an exact zero (a finite weight times the zero
+ * border), the rows are bitwise rp_sgemm_indexed's. Returns 0, or -1
+ * (nothing done) when the AVX-512 path is not in use or sizes are bad. */
+int rp_sgemm_grouped(int N, int K, int kc_block, const float *A, const ptrdiff_t *a_off,
+                     const ptrdiff_t *k_off, int trans_b, const float *B, int ldb,
+                     const float *bias, float *C, int ldc, const ptrdiff_t *c_off,
+                     const rp_gemm_group *groups, int n_groups);
+
+/* Rows of the AVX-512 path's tile (groups of whole tiles waste no rows). */
+int rp_sgemm_tile_rows(void);
+
 /* The AVX-512 path's K block (0 where it is not built). */
 int rp_sgemm_block_k(void);
 

@@ -10,6 +10,7 @@
  * padding or stride mistake produces O(1) errors. */
 #include "nn_testutil.h"
 #include "nn/conv2d.h"
+#include "nn/conv2d_border.h"
 #include "nn/conv2d_implicit.h"
 #include "nn/gemm.h"
 #include "nn/im2col.h"
@@ -304,6 +305,117 @@ START_TEST(implicit_gemm_is_bitwise_im2col)
 }
 END_TEST
 
+/* Whether kernel tap t of output pixel p (natural order) reads the input. */
+static int naive_inside(const rp_conv2d_shape *s, int p, int t)
+{
+    const int ox = p % s->out_w, oy = p / s->out_w % s->out_h;
+    const int iy = oy * s->stride_h - s->pad_top + t / s->k_w;
+    const int ix = ox * s->stride_w - s->pad_left + t % s->k_w;
+    return iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w;
+}
+
+/* The border's groups skip exactly the products that read padding: every
+ * class's k list is its pixels' inside taps, every weight-gradient tile
+ * sums exactly the pixels one of its taps reads, every input-gradient
+ * class computes exactly the column blocks with an inside tap. */
+static void check_border_groups(rp_conv2d_shape s, int expect_any)
+{
+    ck_assert_int_eq(rp_conv2d_resolve(&s), 0);
+    const int m = s.batch * s.out_h * s.out_w, k = s.k_h * s.k_w * s.in_c;
+    const size_t floats = rp_conv2d_border_floats(&s);
+    float *ws = aligned_alloc(64, (floats + 16) * sizeof *ws);
+    ptrdiff_t *pix = malloc((size_t)m * sizeof *pix);
+    for (int p = 0; p < m; ++p)
+        pix[p] = 1000 + p;
+    rp_conv2d_border b;
+    rp_conv2d_border_forward(&s, pix, ws, &b);
+    ck_assert_int_eq(b.any, expect_any);
+    if (!expect_any) {
+        ck_assert_uint_eq(floats, 0);
+        free(ws), free(pix);
+        return;
+    }
+    rp_conv2d_border_backward(&s, ws, &b);
+    long products = 0, naive = 0;
+    char *seen = calloc((size_t)m, 1);
+    for (int c = 0; c < b.n_cls; ++c)
+        for (int i = b.fwd[c].begin; i < b.fwd[c].end; ++i) {
+            const int p = (int)(b.order_y[i] / s.out_c);
+            ck_assert(!seen[p]);
+            seen[p] = 1;
+            ck_assert_int_eq(b.order_x[i], 1000 + p);
+            ck_assert_int_eq(b.order_col[i], (ptrdiff_t)p * k);
+            int n = 0;
+            for (int e = 0; e < k; ++e)
+                if (naive_inside(&s, p, e / s.in_c))
+                    ck_assert_int_eq(b.fwd[c].k[n++], e);
+            ck_assert_int_eq(b.fwd[c].n_k, n);
+            products += n;
+            for (int j = 0; j * 64 < k; ++j) {
+                int any = 0;
+                for (int e = j * 64; e < k && e < (j + 1) * 64; ++e)
+                    any |= naive_inside(&s, p, e / s.in_c);
+                ck_assert_int_eq((int)((b.dx[c].col_blocks >> j) & 1), any);
+            }
+        }
+    for (int p = 0; p < m; ++p) {
+        ck_assert(seen[p]);
+        for (int t = 0; t < s.k_h * s.k_w; ++t)
+            naive += naive_inside(&s, p, t) * s.in_c;
+    }
+    ck_assert_int_eq(products, naive);
+    ck_assert_int_lt(products, (long)m * k); /* something is skipped */
+    const int rows = rp_sgemm_tile_rows();
+    for (int t = 0; t < b.n_tiles; ++t) {
+        ck_assert_int_eq(b.dw[t].begin, t * rows);
+        int n = 0;
+        for (int p = 0; p < m; ++p) {
+            int any = 0;
+            for (int e = b.dw[t].begin; e < b.dw[t].end; ++e)
+                any |= naive_inside(&s, p, e / s.in_c);
+            if (any)
+                ck_assert_int_eq(b.dw[t].k[n++], p);
+        }
+        ck_assert_int_eq(b.dw[t].n_k, n);
+    }
+    free(seen), free(ws), free(pix);
+}
+
+START_TEST(border_groups_skip_exactly_the_padding)
+{
+    /* The Omniglot layers (7 -> 4 pads both sides), odd channel counts,
+     * a kernel wider than its input. */
+    const int in[] = {28, 14, 7, 4};
+    for (int i = 0; i < 4; ++i)
+        check_border_groups((rp_conv2d_shape){.batch = 3, .in_h = in[i], .in_w = in[i],
+                                              .in_c = i ? 64 : 1, .out_c = 64, .k_h = 3,
+                                              .k_w = 3, .stride_h = 2, .stride_w = 2,
+                                              .pad_same = 1},
+                            1);
+    check_border_groups((rp_conv2d_shape){.batch = 2, .in_h = 9, .in_w = 6, .in_c = 5,
+                                          .out_c = 7, .k_h = 5, .k_w = 3, .stride_h = 1,
+                                          .stride_w = 2, .pad_same = 1},
+                        1);
+    check_border_groups((rp_conv2d_shape){.batch = 1, .in_h = 3, .in_w = 2, .in_c = 70,
+                                          .out_c = 3, .k_h = 5, .k_w = 4, .stride_h = 1,
+                                          .stride_w = 1, .pad_same = 1},
+                        1);
+    /* No padding, or more classes than the groups take: nothing to skip. */
+    check_border_groups((rp_conv2d_shape){.batch = 2, .in_h = 7, .in_w = 7, .in_c = 64,
+                                          .out_c = 64, .k_h = 3, .k_w = 3, .stride_h = 2,
+                                          .stride_w = 2, .pad_same = 0},
+                        0);
+    rp_conv2d_shape many = {.batch = 1, .in_h = 13, .in_w = 13, .in_c = 3, .out_c = 5,
+                            .k_h = 13, .k_w = 13, .stride_h = 1, .stride_w = 1, .pad_same = 1};
+    check_border_groups(many, 0);
+    if (strcmp(rp_sgemm_path(), "avx512") == 0) {
+        rp_rng rng;
+        rp_rng_init(&rng, 99, 0, 0);
+        check_implicit_bits(&rng, many);
+    }
+}
+END_TEST
+
 START_TEST(workspace_covers_both_passes)
 {
     rp_conv2d_shape s = {.batch = 3, .in_h = 14, .in_w = 14, .in_c = 64, .out_c = 64, .k_h = 3, .k_w = 3,
@@ -324,6 +436,7 @@ static Suite *conv2d_suite(void)
     tcase_add_test(tc, omniglot_layers_match_reference_and_fd);
     tcase_add_test(tc, workspace_covers_both_passes);
     tcase_add_test(tc, implicit_gemm_is_bitwise_im2col);
+    tcase_add_test(tc, border_groups_skip_exactly_the_padding);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,226 @@
+/* Row groups that skip a convolution's zero border (conv2d_border.h). */
+#include "nn/conv2d_border.h"
+
+enum { MAX_CLASSES = 64, COL_BLOCK = 64 };
+
+/* The kernel rows [lo, hi) that fall inside an input of `in` rows for
+ * output row o (the same for columns). */
+static void inside(int o, int stride, int pad, int k, int in, int *lo, int *hi)
+{
+    const int first = o * stride - pad; /* input row of kernel row 0 */
+    int l = first < 0 ? -first : 0, h = in - first < k ? in - first : k;
+    if (l > k)
+        l = k;
+    if (h < l)
+        h = l;
+    *lo = l;
+    *hi = h;
+}
+
+/* Distinct ranges along one axis. Ranges change monotonically with o, so
+ * equal ones are consecutive. When cls/range are given, fills them. */
+static int ranges(int out, int stride, int pad, int k, int in, int *cls, int *range, int *border)
+{
+    int n = 0, plo = -1, phi = -1;
+    for (int o = 0; o < out; ++o) {
+        int lo, hi;
+        inside(o, stride, pad, k, in, &lo, &hi);
+        if (lo != 0 || hi != k)
+            *border = 1;
+        if (lo != plo || hi != phi) {
+            if (range) {
+                range[2 * n] = lo;
+                range[2 * n + 1] = hi;
+            }
+            ++n;
+            plo = lo;
+            phi = hi;
+        }
+        if (cls)
+            cls[o] = n - 1;
+    }
+    return n;
+}
+
+/* Tile t of the weight gradient's rows covers taps [*t0, *t1]. */
+static void tile_taps(const rp_conv2d_shape *s, int t, int *t0, int *t1)
+{
+    const int rows = rp_sgemm_tile_rows(), k = s->k_h * s->k_w * s->in_c;
+    const int end = (t + 1) * rows < k ? (t + 1) * rows : k;
+    *t0 = t * rows / s->in_c;
+    *t1 = (end - 1) / s->in_c;
+}
+
+static size_t table(size_t bytes)
+{
+    return ((bytes + 63) & ~(size_t)63) / sizeof(float);
+}
+
+/* Sizes (ws NULL) or pointers of every table. */
+static size_t layout(const rp_conv2d_shape *s, float *ws, rp_conv2d_border *b)
+{
+    int border = 0;
+    b->n_rows = ranges(s->out_h, s->stride_h, s->pad_top, s->k_h, s->in_h, NULL, NULL, &border);
+    b->n_cols = ranges(s->out_w, s->stride_w, s->pad_left, s->k_w, s->in_w, NULL, NULL, &border);
+    b->n_cls = b->n_rows * b->n_cols;
+    b->any = border && b->n_cls <= MAX_CLASSES;
+    if (!b->any)
+        return 0;
+    const size_t m = (size_t)s->batch * s->out_h * s->out_w;
+    const int k = s->k_h * s->k_w * s->in_c, rows = rp_sgemm_tile_rows();
+    b->n_tiles = (k + rows - 1) / rows;
+    /* Tiles on the same taps share a pixel list. A tile spans at most two
+     * taps when it is narrower than a tap, so lists never outnumber twice
+     * the taps (sized so, without walking the tiles). */
+    const int taps2 = 2 * s->k_h * s->k_w, lists = b->n_tiles < taps2 ? b->n_tiles : taps2;
+    const size_t sizes[13] = {
+        table((size_t)s->out_h * sizeof(int)),
+        table((size_t)s->out_w * sizeof(int)),
+        table((size_t)2 * (b->n_rows + b->n_cols) * sizeof(int)),
+        table(m * sizeof(ptrdiff_t)),
+        table(m * sizeof(ptrdiff_t)),
+        table(m * sizeof(ptrdiff_t)),
+        table((size_t)s->out_c * sizeof(ptrdiff_t)),
+        table((size_t)b->n_cls * sizeof(rp_gemm_group)),
+        table((size_t)b->n_cls * sizeof(rp_gemm_group)),
+        table((size_t)b->n_tiles * sizeof(rp_gemm_group)),
+        table((size_t)b->n_cls * k * sizeof(int)),
+        table((size_t)lists * m * sizeof(int)),
+        table(m),
+    };
+    void *at[13];
+    size_t total = 0;
+    for (int i = 0; i < 13; ++i) {
+        at[i] = ws ? (void *)(ws + total) : NULL;
+        total += sizes[i];
+    }
+    b->row_cls = at[0];
+    b->col_cls = at[1];
+    b->range = at[2];
+    b->order_x = at[3];
+    b->order_y = at[4];
+    b->order_col = at[5];
+    b->chan_off = at[6];
+    b->fwd = at[7];
+    b->dx = at[8];
+    b->dw = at[9];
+    b->fwd_k = at[10];
+    b->dw_k = at[11];
+    b->pixel_cls = at[12];
+    return total;
+}
+
+size_t rp_conv2d_border_floats(const rp_conv2d_shape *s)
+{
+    rp_conv2d_border b;
+    return layout(s, NULL, &b);
+}
+
+/* Kernel tap t of class c falls inside the input. */
+static int tap_inside(const rp_conv2d_shape *s, const rp_conv2d_border *b, int c, int t)
+{
+    const int *r = b->range + 2 * (c / b->n_cols);
+    const int *q = b->range + 2 * (b->n_rows + c % b->n_cols);
+    const int ky = t / s->k_w, kx = t % s->k_w;
+    return ky >= r[0] && ky < r[1] && kx >= q[0] && kx < q[1];
+}
+
+/* The classes (bit c) in which one of taps [t0, t1] falls inside. */
+static unsigned long long classes_inside(const rp_conv2d_shape *s, const rp_conv2d_border *b,
+                                         int t0, int t1)
+{
+    unsigned long long set = 0;
+    for (int c = 0; c < b->n_cls; ++c)
+        for (int t = t0; t <= t1; ++t)
+            if (tap_inside(s, b, c, t)) {
+                set |= 1ull << c;
+                break;
+            }
+    return set;
+}
+
+void rp_conv2d_border_forward(const rp_conv2d_shape *s, const ptrdiff_t *pix_off, float *ws,
+                              rp_conv2d_border *b)
+{
+    if (!layout(s, ws, b))
+        return;
+    int unused = 0;
+    ranges(s->out_h, s->stride_h, s->pad_top, s->k_h, s->in_h, b->row_cls, b->range, &unused);
+    ranges(s->out_w, s->stride_w, s->pad_left, s->k_w, s->in_w, b->col_cls,
+           b->range + 2 * b->n_rows, &unused);
+    /* Pixels in class order (a counting sort, pixel order within a class). */
+    const int k = s->k_h * s->k_w * s->in_c;
+    int start[MAX_CLASSES + 1] = {0};
+    for (int oy = 0; oy < s->out_h; ++oy)
+        for (int ox = 0; ox < s->out_w; ++ox)
+            start[b->row_cls[oy] * b->n_cols + b->col_cls[ox] + 1] += s->batch;
+    for (int c = 0; c < b->n_cls; ++c)
+        start[c + 1] += start[c];
+    int fill[MAX_CLASSES];
+    for (int c = 0; c < b->n_cls; ++c)
+        fill[c] = start[c];
+    size_t p = 0;
+    for (int n = 0; n < s->batch; ++n)
+        for (int oy = 0; oy < s->out_h; ++oy)
+            for (int ox = 0; ox < s->out_w; ++ox, ++p) {
+                const int at = fill[b->row_cls[oy] * b->n_cols + b->col_cls[ox]]++;
+                b->pixel_cls[p] = (unsigned char)(b->row_cls[oy] * b->n_cols + b->col_cls[ox]);
+                b->order_x[at] = pix_off[p];
+                b->order_y[at] = (ptrdiff_t)p * s->out_c;
+                b->order_col[at] = (ptrdiff_t)p * k;
+            }
+    /* Each class sums the patch elements of its inside taps. */
+    for (int c = 0; c < b->n_cls; ++c) {
+        int *list = b->fwd_k + (size_t)c * k, n = 0;
+        for (int t = 0; t < s->k_h * s->k_w; ++t)
+            if (tap_inside(s, b, c, t))
+                for (int e = t * s->in_c; e < (t + 1) * s->in_c; ++e)
+                    list[n++] = e;
+        b->fwd[c] = (rp_gemm_group){start[c], start[c + 1], list, n, ~0ull};
+    }
+}
+
+void rp_conv2d_border_backward(const rp_conv2d_shape *s, float *ws, rp_conv2d_border *b)
+{
+    if (!layout(s, ws, b))
+        return;
+    const size_t m = (size_t)s->batch * s->out_h * s->out_w;
+    const int k = s->k_h * s->k_w * s->in_c;
+    for (int n = 0; n < s->out_c; ++n)
+        b->chan_off[n] = n;
+    /* dy w^T: a class computes the 64-column blocks holding an inside tap. */
+    for (int c = 0; c < b->n_cls; ++c) {
+        unsigned long long blocks = 0;
+        for (int j = 0; j * COL_BLOCK < k && j < 64; ++j) {
+            const int e1 = (j + 1) * COL_BLOCK < k ? (j + 1) * COL_BLOCK : k;
+            for (int t = j * COL_BLOCK / s->in_c; t <= (e1 - 1) / s->in_c; ++t)
+                if (tap_inside(s, b, c, t)) {
+                    blocks |= 1ull << j;
+                    break;
+                }
+        }
+        b->dx[c] = (rp_gemm_group){b->fwd[c].begin, b->fwd[c].end, NULL, 0, blocks};
+    }
+    /* dw: a tile of patch elements sums the pixels where one of its taps is
+     * inside; tiles on the same taps share a list. */
+    int *list = b->dw_k, n = 0, p0 = -1, p1 = -1;
+    const int rows = rp_sgemm_tile_rows();
+    for (int t = 0; t < b->n_tiles; ++t) {
+        int t0, t1;
+        tile_taps(s, t, &t0, &t1);
+        if (t0 != p0 || t1 != p1) {
+            if (p0 >= 0)
+                list += m;
+            const unsigned long long set = classes_inside(s, b, t0, t1);
+            n = 0;
+            for (size_t p = 0; p < m; ++p) { /* branch-free: most pixels are kept */
+                list[n] = (int)p;
+                n += (int)((set >> b->pixel_cls[p]) & 1);
+            }
+            p0 = t0;
+            p1 = t1;
+        }
+        const int end = (t + 1) * rows < k ? (t + 1) * rows : k;
+        b->dw[t] = (rp_gemm_group){t * rows, end, list, n, ~0ull};
+    }
+}

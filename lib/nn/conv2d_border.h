@@ -1,0 +1,55 @@
+/* Which products of a padded convolution multiply its zero border, as row
+ * groups for rp_sgemm_grouped (nn/gemm.h), so the implicit GEMM skips them.
+ *
+ * An output pixel's kernel taps that fall outside the input read zeros: in
+ * the Omniglot network's stride-2 "same" layers that is 9% (14 -> 7) to 31%
+ * (7 -> 4, 4 -> 2) of every product. Output pixels are grouped into classes
+ * by the range of kernel rows and columns inside the input (top and bottom
+ * rows, left and right columns and corners form their own classes):
+ *   forward       rows in class order, each class summing its inside taps;
+ *   input grad.   the patch-matrix GEMM dy w^T, rows in class order, each
+ *                 class computing only the 64-column blocks with an inside
+ *                 tap (col2im never reads the others);
+ *   weight grad.  rows are patch elements (one or two taps per tile of
+ *                 rp_sgemm_tile_rows()), summing only the pixels where one
+ *                 of its taps is inside, in pixel order.
+ * Every skipped product is an exact zero, so the results are bitwise the
+ * unskipped GEMM's. */
+#ifndef RP_NN_CONV2D_BORDER_H
+#define RP_NN_CONV2D_BORDER_H
+
+#include "nn/conv2d.h"
+#include "nn/gemm.h"
+
+#include <stddef.h>
+
+typedef struct rp_conv2d_border {
+    int any;                  /* some tap of some pixel falls in the border */
+    int n_cls, n_tiles;       /* groups: classes (forward, dx), tiles (dw) */
+    int *row_cls, *col_cls;   /* out_h, out_w: a row's, a column's range index */
+    int *range;               /* n_rows + n_cols ranges [lo, hi): rows first */
+    int n_rows, n_cols;
+    ptrdiff_t *order_x;       /* m, class order: the pixel's window corner in xpad */
+    ptrdiff_t *order_y;       /* m, class order: its output row (pixel * out_c) */
+    ptrdiff_t *order_col;     /* m, class order: its patch-matrix row (pixel * k) */
+    ptrdiff_t *chan_off;      /* out_c: 0, 1, ...: dy's columns as k offsets */
+    rp_gemm_group *fwd, *dx, *dw;
+    int *fwd_k;               /* n_cls lists of patch elements */
+    int *dw_k;                /* the weight gradient's pixel lists */
+    unsigned char *pixel_cls; /* m: each pixel's class, in pixel order */
+} rp_conv2d_border;
+
+/* Workspace floats the tables need (0 when no tap falls in the border). */
+size_t rp_conv2d_border_floats(const rp_conv2d_shape *s);
+
+/* Lays the tables out in ws (rp_conv2d_border_floats(s) floats, 64-byte
+ * aligned) and fills the classes and the forward's groups; pix_off is the
+ * implicit GEMM's window corner of each output pixel in natural order. */
+void rp_conv2d_border_forward(const rp_conv2d_shape *s, const ptrdiff_t *pix_off, float *ws,
+                              rp_conv2d_border *b);
+
+/* The same layout, with the classes the forward left in ws; fills the
+ * gradients' groups. */
+void rp_conv2d_border_backward(const rp_conv2d_shape *s, float *ws, rp_conv2d_border *b);
+
+#endif
