@@ -49,6 +49,8 @@ static size_t layout(reptile_model *m, rp_shard *sh, int cap, int carve)
             rp_conv2d_shape s = ly->conv;
             s.batch = cap;
             TAKE(sh->conv_ws[l], rp_conv2d_workspace_floats(&s));
+            if (carve) /* the arena may be another model's: drop its cached tables */
+                rp_conv2d_workspace_forget(&s, sh->conv_ws[l]);
         }
         if (ly->kind == RP_LAYER_MAXPOOL) {
             /* The winners, one int32 per output, in as many float slots. */

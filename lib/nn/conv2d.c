@@ -63,6 +63,12 @@ size_t rp_conv2d_workspace_floats(const rp_conv2d_shape *s)
     return rp_conv2d_uses_implicit(s) ? rp_conv2d_implicit_workspace_floats(s) : col_floats(s);
 }
 
+void rp_conv2d_workspace_forget(const rp_conv2d_shape *s, float *ws)
+{
+    if (!rp_conv2d_uses_direct(s) && rp_conv2d_uses_implicit(s))
+        rp_conv2d_implicit_forget(s, ws);
+}
+
 void rp_conv2d_forward(const rp_conv2d_shape *s, const float *x, const float *w, const float *bias, float *y, float *ws)
 {
     if (rp_conv2d_uses_direct(s)) {

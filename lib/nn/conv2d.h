@@ -26,6 +26,11 @@ int rp_conv2d_resolve(rp_conv2d_shape *s);
  * (0 when the direct path is used for both passes). */
 size_t rp_conv2d_workspace_floats(const rp_conv2d_shape *s);
 
+/* Call when ws is (re)assigned to a layer: the implicit GEMM caches tables
+ * in its workspace keyed by shape, and a reused buffer may hold another
+ * layer's with a matching key. */
+void rp_conv2d_workspace_forget(const rp_conv2d_shape *s, float *ws);
+
 /* 1 when s runs through the direct (no im2col) kernels, 0 for im2col + GEMM. */
 int rp_conv2d_uses_direct(const rp_conv2d_shape *s);
 

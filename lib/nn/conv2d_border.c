@@ -1,7 +1,31 @@
 /* Row groups that skip a convolution's zero border (conv2d_border.h). */
 #include "nn/conv2d_border.h"
 
+#include <stdint.h>
+#include <string.h>
+
 enum { MAX_CLASSES = 64, COL_BLOCK = 64 };
+
+/* What the tables in a workspace were built for: the shape and the
+ * workspace's address (the groups point into it). Steps repeat shapes, so
+ * the tables are built once per shape, not per call. */
+typedef struct built_for {
+    uint64_t magic;
+    const float *ws;
+    int shape[13];
+} built_for;
+#define BUILT_MAGIC 0x72706e62726472ULL /* "rpnbrdr" */
+
+static void key_of(const rp_conv2d_shape *s, const float *ws, built_for *k)
+{
+    memset(k, 0, sizeof *k);
+    k->magic = BUILT_MAGIC;
+    k->ws = ws;
+    const int f[13] = {s->batch,    s->in_h,     s->in_w,     s->in_c,    s->out_c,
+                       s->k_h,      s->k_w,      s->stride_h, s->stride_w, s->pad_top,
+                       s->pad_left, s->out_h,    s->out_w};
+    memcpy(k->shape, f, sizeof f);
+}
 
 /* The kernel rows [lo, hi) that fall inside an input of `in` rows for
  * output row o (the same for columns). */
@@ -73,7 +97,8 @@ static size_t layout(const rp_conv2d_shape *s, float *ws, rp_conv2d_border *b)
      * taps when it is narrower than a tap, so lists never outnumber twice
      * the taps (sized so, without walking the tiles). */
     const int taps2 = 2 * s->k_h * s->k_w, lists = b->n_tiles < taps2 ? b->n_tiles : taps2;
-    const size_t sizes[13] = {
+    const size_t sizes[14] = {
+        table(sizeof(built_for)),
         table((size_t)s->out_h * sizeof(int)),
         table((size_t)s->out_w * sizeof(int)),
         table((size_t)2 * (b->n_rows + b->n_cols) * sizeof(int)),
@@ -88,25 +113,26 @@ static size_t layout(const rp_conv2d_shape *s, float *ws, rp_conv2d_border *b)
         table((size_t)lists * m * sizeof(int)),
         table(m),
     };
-    void *at[13];
+    void *at[14];
     size_t total = 0;
-    for (int i = 0; i < 13; ++i) {
+    for (int i = 0; i < 14; ++i) {
         at[i] = ws ? (void *)(ws + total) : NULL;
         total += sizes[i];
     }
-    b->row_cls = at[0];
-    b->col_cls = at[1];
-    b->range = at[2];
-    b->order_x = at[3];
-    b->order_y = at[4];
-    b->order_col = at[5];
-    b->chan_off = at[6];
-    b->fwd = at[7];
-    b->dx = at[8];
-    b->dw = at[9];
-    b->fwd_k = at[10];
-    b->dw_k = at[11];
-    b->pixel_cls = at[12];
+    b->built = at[0];
+    b->row_cls = at[1];
+    b->col_cls = at[2];
+    b->range = at[3];
+    b->order_x = at[4];
+    b->order_y = at[5];
+    b->order_col = at[6];
+    b->chan_off = at[7];
+    b->fwd = at[8];
+    b->dx = at[9];
+    b->dw = at[10];
+    b->fwd_k = at[11];
+    b->dw_k = at[12];
+    b->pixel_cls = at[13];
     return total;
 }
 
@@ -139,11 +165,9 @@ static unsigned long long classes_inside(const rp_conv2d_shape *s, const rp_conv
     return set;
 }
 
-void rp_conv2d_border_forward(const rp_conv2d_shape *s, const ptrdiff_t *pix_off, float *ws,
-                              rp_conv2d_border *b)
+/* The classes, the pixels in class order and the forward's groups. */
+static void build_forward(const rp_conv2d_shape *s, const ptrdiff_t *pix_off, rp_conv2d_border *b)
 {
-    if (!layout(s, ws, b))
-        return;
     int unused = 0;
     ranges(s->out_h, s->stride_h, s->pad_top, s->k_h, s->in_h, b->row_cls, b->range, &unused);
     ranges(s->out_w, s->stride_w, s->pad_left, s->k_w, s->in_w, b->col_cls,
@@ -180,10 +204,9 @@ void rp_conv2d_border_forward(const rp_conv2d_shape *s, const ptrdiff_t *pix_off
     }
 }
 
-void rp_conv2d_border_backward(const rp_conv2d_shape *s, float *ws, rp_conv2d_border *b)
+/* The gradients' groups, from the forward's classes. */
+static void build_backward(const rp_conv2d_shape *s, rp_conv2d_border *b)
 {
-    if (!layout(s, ws, b))
-        return;
     const size_t m = (size_t)s->batch * s->out_h * s->out_w;
     const int k = s->k_h * s->k_w * s->in_c;
     for (int n = 0; n < s->out_c; ++n)
@@ -223,4 +246,25 @@ void rp_conv2d_border_backward(const rp_conv2d_shape *s, float *ws, rp_conv2d_bo
         const int end = (t + 1) * rows < k ? (t + 1) * rows : k;
         b->dw[t] = (rp_gemm_group){t * rows, end, list, n, ~0ull};
     }
+}
+
+void rp_conv2d_border_tables(const rp_conv2d_shape *s, const ptrdiff_t *pix_off, float *ws,
+                             rp_conv2d_border *b)
+{
+    if (!layout(s, ws, b))
+        return;
+    built_for want;
+    key_of(s, ws, &want);
+    if (memcmp(b->built, &want, sizeof want) == 0)
+        return;
+    build_forward(s, pix_off, b);
+    build_backward(s, b);
+    memcpy(b->built, &want, sizeof want);
+}
+
+void rp_conv2d_border_forget(const rp_conv2d_shape *s, float *ws)
+{
+    rp_conv2d_border b;
+    if (layout(s, ws, &b))
+        memset(b.built, 0, sizeof(built_for));
 }

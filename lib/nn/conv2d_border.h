@@ -25,6 +25,7 @@
 
 typedef struct rp_conv2d_border {
     int any;                  /* some tap of some pixel falls in the border */
+    void *built;              /* the shape the tables were built for */
     int n_cls, n_tiles;       /* groups: classes (forward, dx), tiles (dw) */
     int *row_cls, *col_cls;   /* out_h, out_w: a row's, a column's range index */
     int *range;               /* n_rows + n_cols ranges [lo, hi): rows first */
@@ -42,14 +43,15 @@ typedef struct rp_conv2d_border {
 /* Workspace floats the tables need (0 when no tap falls in the border). */
 size_t rp_conv2d_border_floats(const rp_conv2d_shape *s);
 
-/* Lays the tables out in ws (rp_conv2d_border_floats(s) floats, 64-byte
- * aligned) and fills the classes and the forward's groups; pix_off is the
- * implicit GEMM's window corner of each output pixel in natural order. */
-void rp_conv2d_border_forward(const rp_conv2d_shape *s, const ptrdiff_t *pix_off, float *ws,
-                              rp_conv2d_border *b);
+/* Points b at the tables in ws (rp_conv2d_border_floats(s) floats, 64-byte
+ * aligned), building them unless ws already holds them for this shape;
+ * pix_off is the implicit GEMM's window corner of each output pixel in
+ * natural order. Nothing else may write that part of ws. */
+void rp_conv2d_border_tables(const rp_conv2d_shape *s, const ptrdiff_t *pix_off, float *ws,
+                             rp_conv2d_border *b);
 
-/* The same layout, with the classes the forward left in ws; fills the
- * gradients' groups. */
-void rp_conv2d_border_backward(const rp_conv2d_shape *s, float *ws, rp_conv2d_border *b);
+/* Marks ws as holding no tables (a workspace given to a layer may hold
+ * another's, with a key that would still match). */
+void rp_conv2d_border_forget(const rp_conv2d_shape *s, float *ws);
 
 #endif

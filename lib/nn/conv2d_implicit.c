@@ -58,14 +58,16 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
     L->kq = (size_t)s->k_h * s->k_w * s->out_c;
     const size_t xpad = (size_t)s->batch * L->hp * L->wp * s->in_c, dcol = L->m * L->k;
     const int t = L->transposed;
-    const size_t sizes[8] = {table_floats(L->m),
+    /* The border's tables first: their key then sits at ws[0] whatever the
+     * batch, so building for one batch invalidates another's. */
+    const size_t sizes[8] = {rp_conv2d_border_floats(s),
+                             table_floats(L->m),
                              table_floats(L->k),
                              t ? table_floats(L->mi) : 0,
                              t ? table_floats(L->kq) : 0,
                              round16(t || xpad > dcol ? xpad : dcol),
                              t ? round16((size_t)s->batch * L->hq * L->wq * s->out_c) : 0,
-                             t ? round16(L->kq * s->in_c) : 0,
-                             rp_conv2d_border_floats(s)};
+                             t ? round16(L->kq * s->in_c) : 0};
     size_t at[8], total = 0;
     for (int i = 0; i < 8; ++i) {
         at[i] = total;
@@ -74,15 +76,20 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
     L->floats = total;
     if (!ws)
         return;
-    L->pix_off = (ptrdiff_t *)(void *)(ws + at[0]);
-    L->k_off = (ptrdiff_t *)(void *)(ws + at[1]);
-    L->in_off = (ptrdiff_t *)(void *)(ws + at[2]);
-    L->tap_off = (ptrdiff_t *)(void *)(ws + at[3]);
-    L->xpad = ws + at[4];
-    L->dypad = ws + at[5];
-    L->wr = ws + at[6];
+    L->pix_off = (ptrdiff_t *)(void *)(ws + at[1]);
+    L->k_off = (ptrdiff_t *)(void *)(ws + at[2]);
+    L->in_off = (ptrdiff_t *)(void *)(ws + at[3]);
+    L->tap_off = (ptrdiff_t *)(void *)(ws + at[4]);
+    L->xpad = ws + at[5];
+    L->dypad = ws + at[6];
+    L->wr = ws + at[7];
     L->dcol = L->xpad;
-    L->border = ws + at[7];
+    L->border = ws + at[0];
+}
+
+void rp_conv2d_implicit_forget(const rp_conv2d_shape *s, float *ws)
+{
+    rp_conv2d_border_forget(s, ws);
 }
 
 int rp_conv2d_uses_implicit(const rp_conv2d_shape *s)
@@ -140,7 +147,7 @@ void rp_conv2d_implicit_forward(const rp_conv2d_shape *s, const float *x, const 
             for (int c = 0; c < C; ++c)
                 L.k_off[k++] = ((ptrdiff_t)ky * L.wp + kx) * C + c;
     rp_conv2d_border B;
-    rp_conv2d_border_forward(s, L.pix_off, L.border, &B);
+    rp_conv2d_border_tables(s, L.pix_off, L.border, &B);
     if (B.any)
         rp_sgemm_grouped(s->out_c, (int)L.k, rp_sgemm_block_k(), L.xpad, B.order_x, L.k_off, 0, w,
                          s->out_c, bias, y, 0, B.order_y, B.fwd, B.n_cls);
@@ -184,7 +191,7 @@ void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const
     layout L;
     plan(s, ws, &L);
     rp_conv2d_border B;
-    rp_conv2d_border_backward(s, L.border, &B);
+    rp_conv2d_border_tables(s, L.pix_off, L.border, &B);
     /* dw = patches^T dy: rows are patch elements, the sum runs over pixels. */
     if (B.any)
         rp_sgemm_grouped(s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off, L.pix_off, 0,

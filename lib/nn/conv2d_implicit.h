@@ -19,6 +19,10 @@
  * fits one K block of the input-gradient product. */
 int rp_conv2d_uses_implicit(const rp_conv2d_shape *s);
 
+/* Forgets the tables cached in ws (conv2d_border.h): call when ws is
+ * (re)assigned to a layer, before its first forward. */
+void rp_conv2d_implicit_forget(const rp_conv2d_shape *s, float *ws);
+
 /* Workspace floats (offset tables, bordered input and dy, reordered weights). */
 size_t rp_conv2d_implicit_workspace_floats(const rp_conv2d_shape *s);
 

@@ -323,19 +323,37 @@ static void check_border_groups(rp_conv2d_shape s, int expect_any)
     ck_assert_int_eq(rp_conv2d_resolve(&s), 0);
     const int m = s.batch * s.out_h * s.out_w, k = s.k_h * s.k_w * s.in_c;
     const size_t floats = rp_conv2d_border_floats(&s);
-    float *ws = aligned_alloc(64, (floats + 16) * sizeof *ws);
-    ptrdiff_t *pix = malloc((size_t)m * sizeof *pix);
-    for (int p = 0; p < m; ++p)
-        pix[p] = 1000 + p;
     rp_conv2d_border b;
-    rp_conv2d_border_forward(&s, pix, ws, &b);
-    ck_assert_int_eq(b.any, expect_any);
     if (!expect_any) {
         ck_assert_uint_eq(floats, 0);
-        free(ws), free(pix);
+        rp_conv2d_border_tables(&s, NULL, NULL, &b);
+        ck_assert_int_eq(b.any, 0);
         return;
     }
-    rp_conv2d_border_backward(&s, ws, &b);
+    /* The same workspace first holds the tables of one more image, so the
+     * ones checked below must have been rebuilt for this batch. */
+    rp_conv2d_shape bigger = s;
+    bigger.batch++;
+    const size_t big_floats = rp_conv2d_border_floats(&bigger);
+    ck_assert_uint_gt(big_floats, floats);
+    float *ws = aligned_alloc(64, (big_floats + 16) * sizeof *ws);
+    ptrdiff_t *pix = malloc((size_t)(m + m / s.batch) * sizeof *pix);
+    for (int p = 0; p < m + m / s.batch; ++p)
+        pix[p] = 1000 + p;
+    rp_conv2d_border_forget(&bigger, ws);
+    rp_conv2d_border_tables(&bigger, pix, ws, &b);
+    ck_assert_int_eq(b.any, 1);
+    rp_conv2d_border_tables(&s, pix, ws, &b);
+    ck_assert_int_eq(b.any, expect_any);
+    /* Built once per shape: a second call keeps the tables (a marked entry
+     * survives it) until rp_conv2d_border_forget(). */
+    const int n_k = b.fwd[0].n_k;
+    b.fwd[0].n_k = -1;
+    rp_conv2d_border_tables(&s, pix, ws, &b);
+    ck_assert_int_eq(b.fwd[0].n_k, -1);
+    rp_conv2d_border_forget(&s, ws);
+    rp_conv2d_border_tables(&s, pix, ws, &b);
+    ck_assert_int_eq(b.fwd[0].n_k, n_k);
     long products = 0, naive = 0;
     char *seen = calloc((size_t)m, 1);
     for (int c = 0; c < b.n_cls; ++c)
