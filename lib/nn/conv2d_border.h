@@ -14,7 +14,9 @@
  *                 rp_sgemm_tile_rows()), summing only the pixels where one
  *                 of its taps is inside, in pixel order.
  * Every skipped product is an exact zero, so the results are bitwise the
- * unskipped GEMM's. */
+ * unskipped GEMM's. Layers whose border holds under 1/32 of the products,
+ * or whose pixels fall into more than 64 classes, are left to the plain
+ * implicit GEMM (any == 0). */
 #ifndef RP_NN_CONV2D_BORDER_H
 #define RP_NN_CONV2D_BORDER_H
 
