@@ -153,7 +153,7 @@ void rp_conv2d_implicit_forward(const rp_conv2d_shape *s, const float *x, const 
                          s->out_c, bias, y, 0, B.order_y, B.fwd, B.n_cls);
     else
         rp_sgemm_indexed((int)L.m, s->out_c, (int)L.k, rp_sgemm_block_k(), L.xpad, L.pix_off,
-                         L.k_off, 0, w, s->out_c, 0.0f, bias, y, s->out_c);
+                         L.k_off, 0, w, s->out_c, bias, y, s->out_c);
 }
 
 /* dx: taps (ky, kx) from the last to the first, so that every input pixel
@@ -182,7 +182,7 @@ static void input_gradient(const rp_conv2d_shape *s, const layout *L, const floa
         }
     }
     rp_sgemm_indexed((int)L->mi, C, (int)L->kq, N, L->dypad, L->in_off, L->tap_off, 0, L->wr, C,
-                     0.0f, NULL, dx, C);
+                     NULL, dx, C);
 }
 
 void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const float *dy,
@@ -198,7 +198,7 @@ void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const
                          dy, s->out_c, NULL, dw, s->out_c, NULL, B.dw, B.n_tiles);
     else
         rp_sgemm_indexed((int)L.k, s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off,
-                         L.pix_off, 0, dy, s->out_c, 0.0f, NULL, dw, s->out_c);
+                         L.pix_off, 0, dy, s->out_c, NULL, dw, s->out_c);
     if (!dx)
         return;
     if (L.transposed) {

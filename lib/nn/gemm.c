@@ -110,10 +110,9 @@ kernel_6xv(int nv, __mmask16 last, int rows, int kc, const float *a, ptrdiff_t r
             break;                                                                             \
         }                                                                                      \
     }
-/* Strided A (the GEMM); A through row pointers and k offsets; and that
- * with a list of the k to sum and a pointer per C row (rp_sgemm_grouped). */
+/* Strided A (the GEMM); and A through row pointers and k offsets, with a
+ * list of the k to sum and a pointer per C row (the implicit GEMMs). */
 RP_KERNEL_CASES(kernel_tile, NULL, NULL, NULL, NULL, 0)
-RP_KERNEL_CASES(kernel_tile_indexed, arow, koff, NULL, NULL, 0)
 RP_KERNEL_CASES(kernel_tile_listed, arow, koff, kl, crow, 1)
 #undef RP_KERNEL_CASE
 #undef RP_KERNEL_CASES
@@ -227,39 +226,6 @@ RP_AVX512 static void sgemm_avx512(int trans_a, int trans_b, int M, int N, int K
         }
     }
 }
-/* sgemm_avx512's loops, bit for bit, with a(i, k) = A[row_off[i] + k_off[k]]
- * and K cut into blocks of kc_block (<= KC). */
-RP_AVX512 static void sgemm_indexed_avx512(int M, int N, int K, int kc_block, const float *A,
-                                           const ptrdiff_t *row_off, const ptrdiff_t *k_off,
-                                           int trans_b, const float *B, int ldb, float beta,
-                                           const float *bias, float *C, int ldc)
-{
-    _Alignas(64) float bp[KC * NR];
-    _Alignas(64) float bias64[NR];
-    for (int j0 = 0; j0 < N; j0 += NR) {
-        const int nr = N - j0 < NR ? N - j0 : NR;
-        if (bias) {
-            memset(bias64, 0, sizeof bias64);
-            memcpy(bias64, bias + j0, (size_t)nr * sizeof *bias64);
-        }
-        for (int k0 = 0; k0 < K; k0 += kc_block) {
-            const int kc = K - k0 < kc_block ? K - k0 : kc_block;
-            const float b_eff = k0 == 0 ? beta : 1.0f;
-            const float *tile_bias = bias && k0 == 0 ? bias64 : NULL;
-            const float *bk = pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
-            for (int i0 = 0; i0 < M; i0 += MR) {
-                const int mr = M - i0 < MR ? M - i0 : MR;
-                const float *arow[MR];
-                for (int r = 0; r < MR; ++r) /* rows past M read row i0 again, unused */
-                    arow[r] = A + row_off[i0 + (r < mr ? r : 0)];
-                kernel_tile_indexed(nr, mr, kc, NULL, 0, 0, arow, k_off + k0, NULL, 0, bk,
-                                    C + (size_t)i0 * ldc + j0, ldc, NULL, 1.0f, b_eff,
-                                    tile_bias);
-            }
-        }
-    }
-}
-
 /* The first of list[0 .. n) (ascending) that is >= v. */
 static int lower_bound(const int *list, int n, int v)
 {
@@ -283,7 +249,8 @@ static void fill_iota(void)
         iota_k[i] = i;
 }
 
-/* sgemm_indexed_avx512's blocks, bit for bit, for rows in groups (see
+/* sgemm_avx512's blocks, bit for bit, with a(i, k) = A[a_off[i] + k_off[k]],
+ * K cut into blocks of kc_block (<= KC), for rows in groups (see
  * rp_gemm_group): a group skips the column blocks and k it does not need,
  * and row i is written at C + c_off[i]. A skipped k's products are exact
  * zeros, so the sums of the others come out as they would with them. */
@@ -428,20 +395,14 @@ void rp_sgemm_bias(int M, int N, int K, const float *A, int lda, const float *B,
 }
 
 int rp_sgemm_indexed(int M, int N, int K, int kc_block, const float *A, const ptrdiff_t *row_off,
-                     const ptrdiff_t *k_off, int trans_b, const float *B, int ldb, float beta,
+                     const ptrdiff_t *k_off, int trans_b, const float *B, int ldb,
                      const float *bias, float *C, int ldc)
 {
-    pthread_once(&choose_once, choose);
-#if RP_GEMM_AVX512_BUILT
-    if (use_native && M > 0 && N > 0 && K > 0 && kc_block >= 1 && kc_block <= KC) {
-        sgemm_indexed_avx512(M, N, K, kc_block, A, row_off, k_off, trans_b, B, ldb, beta, bias,
-                             C, ldc);
-        return 0;
-    }
-#endif
-    (void)M, (void)N, (void)K, (void)kc_block, (void)A, (void)row_off, (void)k_off;
-    (void)trans_b, (void)B, (void)ldb, (void)beta, (void)bias, (void)C, (void)ldc;
-    return -1;
+    /* One group of every row, summing every k. */
+    const rp_gemm_group all = {0, M, NULL, 0, ~0ull};
+    return M > 0 ? rp_sgemm_grouped(N, K, kc_block, A, row_off, k_off, trans_b, B, ldb, bias, C,
+                                    ldc, NULL, &all, 1)
+                 : -1;
 }
 
 int rp_sgemm_grouped(int N, int K, int kc_block, const float *A, const ptrdiff_t *a_off,

@@ -21,15 +21,15 @@ void rp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
 void rp_sgemm_bias(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                    const float *bias, float *C, int ldc);
 
-/* The AVX-512 path only: C = A B (beta = 0) or A B + C (beta = 1) [+ bias],
- * B as rp_sgemm's op(B) (K x N), where A's element (i, k) is
- * A[row_off[i] + k_off[k]]: a convolution reads its input in place instead
- * of through an im2col copy. K is summed in blocks of kc_block (<=
- * rp_sgemm_block_k()) exactly as rp_sgemm sums its blocks, so the result
- * is bitwise that of rp_sgemm on the gathered matrix. Returns 0, or -1
- * (nothing done) when the AVX-512 path is not in use or the sizes are bad. */
+/* The AVX-512 path only: C = A B [+ bias], B as rp_sgemm's op(B) (K x N),
+ * where A's element (i, k) is A[row_off[i] + k_off[k]]: a convolution
+ * reads its input in place instead of through an im2col copy. K is summed
+ * in blocks of kc_block (<= rp_sgemm_block_k()) exactly as rp_sgemm sums
+ * its blocks, so the result is bitwise that of rp_sgemm on the gathered
+ * matrix. Returns 0, or -1 (nothing done) when the AVX-512 path is not in
+ * use or the sizes are bad. */
 int rp_sgemm_indexed(int M, int N, int K, int kc_block, const float *A, const ptrdiff_t *row_off,
-                     const ptrdiff_t *k_off, int trans_b, const float *B, int ldb, float beta,
+                     const ptrdiff_t *k_off, int trans_b, const float *B, int ldb,
                      const float *bias, float *C, int ldc);
 
 /* Rows [begin, end) of a grouped GEMM that need the same products: they
