@@ -117,10 +117,10 @@ RP_KERNEL_CASES(kernel_tile_listed, arow, koff, kl, crow, 1)
 #undef RP_KERNEL_CASE
 #undef RP_KERNEL_CASES
 
-/* dst[c * NR + i] = src[i * ld + c] for a 16 x 16 tile, in registers:
+/* dst[c * ldd + i] = src[i * ld + c] for a 16 x 16 tile, in registers:
  * pairs of rows interleaved, then pairs of pairs, then 128-bit lanes
  * gathered across the four groups of four rows. */
-RP_AVX512 static void transpose16(const float *src, ptrdiff_t ld, float *dst)
+RP_AVX512 static void transpose16(const float *src, ptrdiff_t ld, float *dst, ptrdiff_t ldd)
 {
     __m512 r[16], t[16], u[16];
     RP_UNROLL
@@ -148,11 +148,25 @@ RP_AVX512 static void transpose16(const float *src, ptrdiff_t ld, float *dst)
         const __m512 v1 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xDD);
         const __m512 v2 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x88);
         const __m512 v3 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xDD);
-        _mm512_storeu_ps(dst + (size_t)(e + 0) * NR, _mm512_shuffle_f32x4(v0, v2, 0x88));
-        _mm512_storeu_ps(dst + (size_t)(e + 8) * NR, _mm512_shuffle_f32x4(v0, v2, 0xDD));
-        _mm512_storeu_ps(dst + (size_t)(e + 4) * NR, _mm512_shuffle_f32x4(v1, v3, 0x88));
-        _mm512_storeu_ps(dst + (size_t)(e + 12) * NR, _mm512_shuffle_f32x4(v1, v3, 0xDD));
+        _mm512_storeu_ps(dst + (e + 0) * ldd, _mm512_shuffle_f32x4(v0, v2, 0x88));
+        _mm512_storeu_ps(dst + (e + 8) * ldd, _mm512_shuffle_f32x4(v0, v2, 0xDD));
+        _mm512_storeu_ps(dst + (e + 4) * ldd, _mm512_shuffle_f32x4(v1, v3, 0x88));
+        _mm512_storeu_ps(dst + (e + 12) * ldd, _mm512_shuffle_f32x4(v1, v3, 0xDD));
     }
+}
+
+/* dst[j * ldd + i] = src[i * lds + j] for a rows x cols block: 16 x 16
+ * register tiles, the ragged edges element by element. */
+RP_AVX512 static void transpose_avx512(int rows, int cols, const float *src, ptrdiff_t lds,
+                                       float *dst, ptrdiff_t ldd)
+{
+    const int r16 = rows & ~15, c16 = cols & ~15;
+    for (int j = 0; j < c16; j += 16)
+        for (int i = 0; i < r16; i += 16)
+            transpose16(src + i * lds + j, lds, dst + j * ldd + i, ldd);
+    for (int j = 0; j < cols; ++j)
+        for (int i = j < c16 ? r16 : 0; i < rows; ++i)
+            dst[j * ldd + i] = src[i * lds + j];
 }
 
 /* op(B)[k0 .. k0+kc) x [j0 .. j0+nr) as the kernel reads it, rows of NR
@@ -169,13 +183,7 @@ RP_AVX512 static const float *pack_b(int trans_b, const float *B, int ldb, int k
         for (int k = 0; k < kc; ++k)
             memcpy(bp + (size_t)k * NR, B + (size_t)(k0 + k) * ldb + j0, (size_t)nr * sizeof *bp);
     } else {
-        const int k16 = kc & ~15, j16 = nr & ~15;
-        for (int k = 0; k < k16; k += 16)
-            for (int j = 0; j < j16; j += 16)
-                transpose16(B + (size_t)(j0 + j) * ldb + k0 + k, ldb, bp + (size_t)k * NR + j);
-        for (int k = 0; k < kc; ++k)
-            for (int j = k < k16 ? j16 : 0; j < nr; ++j)
-                bp[(size_t)k * NR + j] = B[(size_t)(j0 + j) * ldb + k0 + k];
+        transpose_avx512(nr, kc, B + (size_t)j0 * ldb + k0, ldb, bp, NR);
     }
     for (int k = 0; k < kc; ++k)
         for (int j = nr; j < NR; ++j)
@@ -263,6 +271,11 @@ RP_AVX512 static void sgemm_grouped_avx512(int N, int K, int kc_block, const flo
 {
     _Alignas(64) float bp[KC * NR];
     _Alignas(64) float bias64[NR];
+    /* Where each of the first CURSORS groups' k list reaches block k0
+     * (blocks run in order, so the next block starts where this one ends);
+     * later groups search. */
+    enum { CURSORS = 256 };
+    int cursor[CURSORS];
     pthread_once(&iota_once, fill_iota);
     for (int j0 = 0; j0 < N; j0 += NR) {
         const int nr = N - j0 < NR ? N - j0 : NR, jb = j0 / NR;
@@ -270,6 +283,7 @@ RP_AVX512 static void sgemm_grouped_avx512(int N, int K, int kc_block, const flo
             memset(bias64, 0, sizeof bias64);
             memcpy(bias64, bias + j0, (size_t)nr * sizeof *bias64);
         }
+        memset(cursor, 0, sizeof cursor);
         for (int k0 = 0; k0 < K; k0 += kc_block) {
             const int kc = K - k0 < kc_block ? K - k0 : kc_block;
             const float b_eff = k0 == 0 ? 0.0f : 1.0f;
@@ -282,11 +296,19 @@ RP_AVX512 static void sgemm_grouped_avx512(int N, int K, int kc_block, const flo
                 const int *kl = iota_k;
                 int nk = kc, kbase = 0;
                 if (gr->k) {
-                    const int lo = lower_bound(gr->k, gr->n_k, k0);
+                    const int lo = g < CURSORS ? cursor[g] : lower_bound(gr->k, gr->n_k, k0);
+                    const int left = gr->n_k - lo; /* at most kc of them fall in this block */
                     kl = gr->k + lo;
-                    nk = lower_bound(gr->k, gr->n_k, k0 + kc) - lo;
+                    nk = lower_bound(kl, left < kc ? left : kc, k0 + kc);
                     kbase = k0;
+                    if (g < CURSORS)
+                        cursor[g] = lo + nk;
                 }
+                /* Adding an empty block's zero sums would change nothing
+                 * (they start at +0, so no row is ever -0). The first
+                 * block still runs: it writes the rows. */
+                if (nk == 0 && k0 > 0)
+                    continue;
                 for (int i0 = gr->begin; i0 < gr->end; i0 += MR) {
                     const int mr = gr->end - i0 < MR ? gr->end - i0 : MR;
                     const float *arow[MR];
@@ -422,6 +444,20 @@ int rp_sgemm_grouped(int N, int K, int kc_block, const float *A, const ptrdiff_t
     (void)B, (void)ldb, (void)bias, (void)C, (void)ldc, (void)c_off, (void)groups;
     (void)n_groups;
     return -1;
+}
+
+void rp_transpose(int rows, int cols, const float *src, int lds, float *dst, int ldd)
+{
+    pthread_once(&choose_once, choose);
+#if RP_GEMM_AVX512_BUILT
+    if (use_native) {
+        transpose_avx512(rows, cols, src, lds, dst, ldd);
+        return;
+    }
+#endif
+    for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j)
+            dst[(size_t)j * ldd + i] = src[(size_t)i * lds + j];
 }
 
 int rp_sgemm_tile_rows(void)

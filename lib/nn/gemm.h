@@ -57,6 +57,10 @@ int rp_sgemm_grouped(int N, int K, int kc_block, const float *A, const ptrdiff_t
                      const float *bias, float *C, int ldc, const ptrdiff_t *c_off,
                      const rp_gemm_group *groups, int n_groups);
 
+/* dst[j * ldd + i] = src[i * lds + j] for a rows x cols block (in 16 x 16
+ * register tiles on the AVX-512 path). */
+void rp_transpose(int rows, int cols, const float *src, int lds, float *dst, int ldd);
+
 /* Rows of the AVX-512 path's tile (groups of whole tiles waste no rows). */
 int rp_sgemm_tile_rows(void);
 
