@@ -127,6 +127,7 @@ int reptile_model_add_conv2d(reptile_model *m, int filters, int kernel_h, int ke
     s->stride_h = stride_h;
     s->stride_w = stride_w;
     s->pad_same = padding == REPTILE_PADDING_SAME;
+    s->no_input_grad = l == m->layers; /* nothing before it takes a gradient */
     if ((rc = rp_conv2d_resolve(s)) != 0)
         return rp_error_wrap(rc, "reptile_model_add_conv2d");
     l->kind = RP_LAYER_CONV2D;

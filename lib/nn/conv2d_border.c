@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { MAX_CLASSES = 64, COL_BLOCK = 64 };
+enum { MAX_CLASSES = 64 };
 
 /* What the tables in a workspace were built for: the shape and the
  * workspace's address (the groups point into it). Steps repeat shapes, so
@@ -105,25 +105,22 @@ static size_t layout(const rp_conv2d_shape *s, float *ws, rp_conv2d_border *b)
      * taps when it is narrower than a tap, so lists never outnumber twice
      * the taps (sized so, without walking the tiles). */
     const int taps2 = 2 * s->k_h * s->k_w, lists = b->n_tiles < taps2 ? b->n_tiles : taps2;
-    const size_t sizes[14] = {
+    const size_t sizes[11] = {
         table(sizeof(built_for)),
         table((size_t)s->out_h * sizeof(int)),
         table((size_t)s->out_w * sizeof(int)),
         table((size_t)2 * (b->n_rows + b->n_cols) * sizeof(int)),
         table(m * sizeof(ptrdiff_t)),
         table(m * sizeof(ptrdiff_t)),
-        table(m * sizeof(ptrdiff_t)),
-        table((size_t)s->out_c * sizeof(ptrdiff_t)),
-        table((size_t)b->n_cls * sizeof(rp_gemm_group)),
         table((size_t)b->n_cls * sizeof(rp_gemm_group)),
         table((size_t)b->n_tiles * sizeof(rp_gemm_group)),
         table((size_t)b->n_cls * k * sizeof(int)),
         table((size_t)lists * m * sizeof(int)),
         table(m),
     };
-    void *at[14];
+    void *at[11];
     size_t total = 0;
-    for (int i = 0; i < 14; ++i) {
+    for (int i = 0; i < 11; ++i) {
         at[i] = ws ? (void *)(ws + total) : NULL;
         total += sizes[i];
     }
@@ -133,14 +130,11 @@ static size_t layout(const rp_conv2d_shape *s, float *ws, rp_conv2d_border *b)
     b->range = at[3];
     b->order_x = at[4];
     b->order_y = at[5];
-    b->order_col = at[6];
-    b->chan_off = at[7];
-    b->fwd = at[8];
-    b->dx = at[9];
-    b->dw = at[10];
-    b->fwd_k = at[11];
-    b->dw_k = at[12];
-    b->pixel_cls = at[13];
+    b->fwd = at[6];
+    b->dw = at[7];
+    b->fwd_k = at[8];
+    b->dw_k = at[9];
+    b->pixel_cls = at[10];
     return total;
 }
 
@@ -198,7 +192,6 @@ static void build_forward(const rp_conv2d_shape *s, const ptrdiff_t *pix_off, rp
                 b->pixel_cls[p] = (unsigned char)(b->row_cls[oy] * b->n_cols + b->col_cls[ox]);
                 b->order_x[at] = pix_off[p];
                 b->order_y[at] = (ptrdiff_t)p * s->out_c;
-                b->order_col[at] = (ptrdiff_t)p * k;
             }
     /* Each class sums the patch elements of its inside taps. */
     for (int c = 0; c < b->n_cls; ++c) {
@@ -211,26 +204,11 @@ static void build_forward(const rp_conv2d_shape *s, const ptrdiff_t *pix_off, rp
     }
 }
 
-/* The gradients' groups, from the forward's classes. */
+/* The weight gradient's groups, from the forward's classes. */
 static void build_backward(const rp_conv2d_shape *s, rp_conv2d_border *b)
 {
     const size_t m = (size_t)s->batch * s->out_h * s->out_w;
     const int k = s->k_h * s->k_w * s->in_c;
-    for (int n = 0; n < s->out_c; ++n)
-        b->chan_off[n] = n;
-    /* dy w^T: a class computes the 64-column blocks holding an inside tap. */
-    for (int c = 0; c < b->n_cls; ++c) {
-        unsigned long long blocks = 0;
-        for (int j = 0; j * COL_BLOCK < k && j < 64; ++j) {
-            const int e1 = (j + 1) * COL_BLOCK < k ? (j + 1) * COL_BLOCK : k;
-            for (int t = j * COL_BLOCK / s->in_c; t <= (e1 - 1) / s->in_c; ++t)
-                if (tap_inside(s, b, c, t)) {
-                    blocks |= 1ull << j;
-                    break;
-                }
-        }
-        b->dx[c] = (rp_gemm_group){b->fwd[c].begin, b->fwd[c].end, NULL, 0, blocks};
-    }
     /* dw: a tile of patch elements sums the pixels where one of its taps is
      * inside; tiles on the same taps share a list. */
     int *list = b->dw_k, n = 0, p0 = -1, p1 = -1;

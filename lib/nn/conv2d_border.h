@@ -7,14 +7,12 @@
  * by the range of kernel rows and columns inside the input (top and bottom
  * rows, left and right columns and corners form their own classes):
  *   forward       rows in class order, each class summing its inside taps;
- *   input grad.   the patch-matrix GEMM dy w^T, rows in class order, each
- *                 class computing only the 64-column blocks with an inside
- *                 tap (col2im never reads the others);
  *   weight grad.  rows are patch elements (one or two taps per tile of
  *                 rp_sgemm_tile_rows()), summing only the pixels where one
  *                 of its taps is inside, in pixel order.
  * Every skipped product is an exact zero, so the results are bitwise the
- * unskipped GEMM's. Layers whose border holds under 1/32 of the products,
+ * unskipped GEMM's. (The input gradient skips the border by itself:
+ * conv2d_implicit.c sums over the taps that reach each input pixel.) Layers whose border holds under 1/32 of the products,
  * or whose pixels fall into more than 64 classes, are left to the plain
  * implicit GEMM (any == 0). */
 #ifndef RP_NN_CONV2D_BORDER_H
@@ -34,9 +32,7 @@ typedef struct rp_conv2d_border {
     int n_rows, n_cols;
     ptrdiff_t *order_x;       /* m, class order: the pixel's window corner in xpad */
     ptrdiff_t *order_y;       /* m, class order: its output row (pixel * out_c) */
-    ptrdiff_t *order_col;     /* m, class order: its patch-matrix row (pixel * k) */
-    ptrdiff_t *chan_off;      /* out_c: 0, 1, ...: dy's columns as k offsets */
-    rp_gemm_group *fwd, *dx, *dw;
+    rp_gemm_group *fwd, *dw;
     int *fwd_k;               /* n_cls lists of patch elements */
     int *dw_k;                /* the weight gradient's pixel lists */
     unsigned char *pixel_cls; /* m: each pixel's class, in pixel order */

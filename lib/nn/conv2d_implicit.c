@@ -2,33 +2,80 @@
  * the im2col path's equivalents:
  *   forward  y  = gather(xpad) w + bias      im2col, rp_sgemm_bias
  *   weights  dw = gather(xpad)^T dy          rp_sgemm(1, 0, ...) on the patch matrix
- *   input    stride 1: dx = sum over taps (ky, kx), in col2im's order (ky,
- *                 kx descending), of dy shifted by the tap times w(ky, kx)^T
- *            strided: col2im(dy w^T), as the im2col path
- *                                            rp_sgemm(0, 1, ...) then col2im
+ *   input    dx = for each input pixel, the sum over the kernel taps that
+ *                 reach it, in col2im's order (taps descending), of its dy
+ *                 pixel times w(tap)^T      rp_sgemm(0, 1, ...) then col2im
  * Each K block is summed as rp_sgemm sums it, so the bits agree. */
 #include "nn/conv2d_implicit.h"
 #include "nn/conv2d_border.h"
 #include "nn/gemm.h"
 #include "nn/im2col.h"
 
+#include <stdint.h>
 #include <string.h>
+
+/* Input gradients by tap classes need each axis's reaching taps as a bit
+ * mask, and few distinct masks; other shapes take col2im. */
+enum { MAX_TAPS = 32, MAX_MASKS = 32 };
 
 typedef struct layout {
     int hp, wp;               /* bordered input: (out - 1) * stride + k rows and columns */
-    int transposed;           /* dx as a transposed convolution (stride 1) or by col2im */
-    int hq, wq;               /* bordered dy: in + k - 1 rows and columns */
-    int top_q, left_q;        /* where dy starts in it */
+    int by_taps;              /* dx by tap classes (else a patch matrix and col2im) */
+    int n_rmask, n_cmask;     /* by_taps: distinct reaching-tap masks of rows, columns */
+    int hq, wq, ty, tx;       /* dy in a (hq x wq) frame at (ty, tx) */
     size_t m, k, mi, kq;      /* output pixels, patch length, input pixels, taps x out_c */
+    size_t tap_k;             /* by_taps: the classes' k lists, in all */
     ptrdiff_t *pix_off;       /* m: an output pixel's window corner in xpad */
     ptrdiff_t *k_off;         /* k: a patch element's offset from that corner */
-    ptrdiff_t *in_off;        /* mi: an input pixel's corner in dypad */
+    ptrdiff_t *in_off;        /* mi, class order: an input pixel's base in dypad */
+    ptrdiff_t *dx_off;        /* mi, class order: its row of dx */
     ptrdiff_t *tap_off;       /* kq: (tap, channel of dy) offsets, taps in col2im's order */
+    int *k_list;              /* tap_k: each class's (tap, channel) k */
+    int *axis_cls;            /* in_h + in_w: each input row's, then column's mask class */
+    rp_gemm_group *cls;       /* n_rmask * n_cmask */
     float *xpad, *dypad, *wr; /* wr: w reordered as [tap][out_c][in_c] */
-    float *dcol;              /* strided: dx's patch matrix, over xpad (dead after dw) */
+    float *dcol;              /* !by_taps: dx's patch matrix, over xpad (dead after dw) */
     float *border;            /* the zero border's row groups (conv2d_border.h) */
     size_t floats;            /* workspace size */
 } layout;
+
+/* The kernel rows (or columns) whose products land on input row i: t with
+ * i + pad - t a multiple of the stride, the quotient an output row. */
+static uint32_t reaching_taps(int i, int k, int stride, int pad, int out)
+{
+    uint32_t mask = 0;
+    for (int t = 0; t < k; ++t) {
+        const int d = i + pad - t;
+        if (d >= 0 && d % stride == 0 && d / stride < out)
+            mask |= 1u << t;
+    }
+    return mask;
+}
+
+/* The distinct masks of an axis of `in` rows, in order of first
+ * appearance (at most MAX_MASKS; returns MAX_MASKS + 1 past that); cls
+ * (may be NULL) gets each row's class, tap_sum the masks' taps in all. */
+static int tap_classes(int in, int k, int stride, int pad, int out, uint32_t *masks, int *cls,
+                       int *tap_sum)
+{
+    int n = 0;
+    *tap_sum = 0;
+    for (int i = 0; i < in; ++i) {
+        const uint32_t mask = reaching_taps(i, k, stride, pad, out);
+        int c = 0;
+        while (c < n && masks[c] != mask)
+            ++c;
+        if (c == n) {
+            if (n == MAX_MASKS)
+                return MAX_MASKS + 1;
+            masks[n++] = mask;
+            *tap_sum += __builtin_popcount(mask);
+        }
+        if (cls)
+            cls[i] = c;
+    }
+    return n;
+}
 
 /* Floats holding n offsets, rounded up to whole 64-byte lines. */
 static size_t table_floats(size_t n)
@@ -47,44 +94,69 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
 {
     L->hp = (s->out_h - 1) * s->stride_h + s->k_h;
     L->wp = (s->out_w - 1) * s->stride_w + s->k_w;
-    L->transposed = s->stride_h == 1 && s->stride_w == 1;
-    L->hq = s->in_h + s->k_h - 1;
-    L->wq = s->in_w + s->k_w - 1;
-    L->top_q = s->k_h - 1 - s->pad_top;
-    L->left_q = s->k_w - 1 - s->pad_left;
     L->m = (size_t)s->batch * s->out_h * s->out_w;
     L->k = (size_t)s->k_h * s->k_w * s->in_c;
     L->mi = (size_t)s->batch * s->in_h * s->in_w;
     L->kq = (size_t)s->k_h * s->k_w * s->out_c;
+    /* An input pixel (iy, ix) meets dy pixel (qy - ky / stride, ...) through
+     * tap (ky, kx), qy = (iy + pad_top) / stride: dy sits in a frame with
+     * room above it for the largest ky / stride and below it for qy. */
+    L->ty = (s->k_h - 1) / s->stride_h;
+    L->tx = (s->k_w - 1) / s->stride_w;
+    const int qh = (s->in_h - 1 + s->pad_top) / s->stride_h + 1;
+    const int qw = (s->in_w - 1 + s->pad_left) / s->stride_w + 1;
+    L->hq = (qh > s->out_h ? qh : s->out_h) + L->ty;
+    L->wq = (qw > s->out_w ? qw : s->out_w) + L->tx;
+    uint32_t masks[MAX_MASKS];
+    int row_taps = 0, col_taps = 0;
+    L->by_taps = !s->no_input_grad && s->out_c <= rp_sgemm_block_k() && s->k_h <= MAX_TAPS &&
+                 s->k_w <= MAX_TAPS;
+    if (L->by_taps) {
+        L->n_rmask = tap_classes(s->in_h, s->k_h, s->stride_h, s->pad_top, s->out_h, masks,
+                                 NULL, &row_taps);
+        L->n_cmask = tap_classes(s->in_w, s->k_w, s->stride_w, s->pad_left, s->out_w, masks,
+                                 NULL, &col_taps);
+        L->by_taps = L->n_rmask <= MAX_MASKS && L->n_cmask <= MAX_MASKS;
+    }
+    const int t = L->by_taps;
+    L->tap_k = t ? (size_t)row_taps * col_taps * s->out_c : 0;
     const size_t xpad = (size_t)s->batch * L->hp * L->wp * s->in_c, dcol = L->m * L->k;
-    const int t = L->transposed;
+    const size_t n_cls = t ? (size_t)L->n_rmask * L->n_cmask : 0;
     /* The border's tables first: their key then sits at ws[0] whatever the
      * batch, so building for one batch invalidates another's. */
-    const size_t sizes[8] = {rp_conv2d_border_floats(s),
-                             table_floats(L->m),
-                             table_floats(L->k),
-                             t ? table_floats(L->mi) : 0,
-                             t ? table_floats(L->kq) : 0,
-                             round16(t || xpad > dcol ? xpad : dcol),
-                             t ? round16((size_t)s->batch * L->hq * L->wq * s->out_c) : 0,
-                             t ? round16(L->kq * s->in_c) : 0};
-    size_t at[8], total = 0;
-    for (int i = 0; i < 8; ++i) {
+    const size_t sizes[12] = {rp_conv2d_border_floats(s),
+                              table_floats(L->m),
+                              table_floats(L->k),
+                              t ? table_floats(L->mi) : 0,
+                              t ? table_floats(L->mi) : 0,
+                              t ? table_floats(L->kq) : 0,
+                              t ? round16(L->tap_k) : 0,
+                              t ? round16((size_t)s->in_h + s->in_w) : 0,
+                              t ? round16(n_cls * sizeof(rp_gemm_group) / sizeof(float)) : 0,
+                              round16(t || xpad > dcol ? xpad : dcol),
+                              t ? round16((size_t)s->batch * L->hq * L->wq * s->out_c) : 0,
+                              t ? round16(L->kq * s->in_c) : 0};
+    size_t at[12], total = 0;
+    for (int i = 0; i < 12; ++i) {
         at[i] = total;
         total += sizes[i];
     }
     L->floats = total;
     if (!ws)
         return;
+    L->border = ws + at[0];
     L->pix_off = (ptrdiff_t *)(void *)(ws + at[1]);
     L->k_off = (ptrdiff_t *)(void *)(ws + at[2]);
     L->in_off = (ptrdiff_t *)(void *)(ws + at[3]);
-    L->tap_off = (ptrdiff_t *)(void *)(ws + at[4]);
-    L->xpad = ws + at[5];
-    L->dypad = ws + at[6];
-    L->wr = ws + at[7];
+    L->dx_off = (ptrdiff_t *)(void *)(ws + at[4]);
+    L->tap_off = (ptrdiff_t *)(void *)(ws + at[5]);
+    L->k_list = (int *)(void *)(ws + at[6]);
+    L->axis_cls = (int *)(void *)(ws + at[7]);
+    L->cls = (rp_gemm_group *)(void *)(ws + at[8]);
+    L->xpad = ws + at[9];
+    L->dypad = ws + at[10];
+    L->wr = ws + at[11];
     L->dcol = L->xpad;
-    L->border = ws + at[0];
 }
 
 void rp_conv2d_implicit_forget(const rp_conv2d_shape *s, float *ws)
@@ -94,8 +166,8 @@ void rp_conv2d_implicit_forget(const rp_conv2d_shape *s, float *ws)
 
 int rp_conv2d_uses_implicit(const rp_conv2d_shape *s)
 {
-    const int stride1 = s->stride_h == 1 && s->stride_w == 1;
-    return (!stride1 || s->out_c <= rp_sgemm_block_k()) && strcmp(rp_sgemm_path(), "avx512") == 0;
+    (void)s; /* every shape: wide or huge kernels take col2im for dx */
+    return strcmp(rp_sgemm_path(), "avx512") == 0;
 }
 
 size_t rp_conv2d_implicit_workspace_floats(const rp_conv2d_shape *s)
@@ -156,33 +228,65 @@ void rp_conv2d_implicit_forward(const rp_conv2d_shape *s, const float *x, const 
                          L.k_off, 0, w, s->out_c, bias, y, s->out_c);
 }
 
-/* dx: taps (ky, kx) from the last to the first, so that every input pixel
- * sums its contributions in the order col2im adds them (output pixels
- * ascending). */
+/* dx by tap classes: input pixels are grouped by the kernel taps that
+ * reach them (a row mask times a column mask), each group summing its
+ * taps from the last to the first, one K block of out_c per tap, so that
+ * every input pixel sums its contributions in the order col2im adds them
+ * (output pixels ascending). No product meets the zero border. */
 static void input_gradient(const rp_conv2d_shape *s, const layout *L, const float *w,
                            const float *dy, float *dx)
 {
     const int C = s->in_c, N = s->out_c, taps = s->k_h * s->k_w;
-    border_copy(dy, s->batch, s->out_h, s->out_w, N, L->dypad, L->hq, L->wq, L->top_q,
-                L->left_q);
+    border_copy(dy, s->batch, s->out_h, s->out_w, N, L->dypad, L->hq, L->wq, L->ty, L->tx);
+    uint32_t rmask[MAX_MASKS], cmask[MAX_MASKS];
+    int *row_cls = L->axis_cls, *col_cls = L->axis_cls + s->in_h, unused;
+    tap_classes(s->in_h, s->k_h, s->stride_h, s->pad_top, s->out_h, rmask, row_cls, &unused);
+    tap_classes(s->in_w, s->k_w, s->stride_w, s->pad_left, s->out_w, cmask, col_cls, &unused);
+    const int n_cls = L->n_rmask * L->n_cmask;
+    for (int t = 0; t < taps; ++t) {
+        /* Sum term t is kernel tap (ky, kx) = taps - 1 - t, whose dy pixel
+         * sits ky / stride rows and kx / stride columns before the base. */
+        const int tap = taps - 1 - t, ky = tap / s->k_w, kx = tap % s->k_w;
+        const ptrdiff_t corner =
+            -((ptrdiff_t)(ky / s->stride_h) * L->wq + kx / s->stride_w) * N;
+        for (int n = 0; n < N; ++n)
+            L->tap_off[(size_t)t * N + n] = corner + n;
+        rp_transpose(C, N, w + (size_t)tap * C * N, N, L->wr + (size_t)t * N * C, C);
+    }
+    /* Input pixels in class order: a counting sort, pixel order within. */
+    int start[MAX_MASKS * MAX_MASKS + 1];
+    memset(start, 0, (size_t)(n_cls + 1) * sizeof *start);
+    for (int iy = 0; iy < s->in_h; ++iy)
+        for (int ix = 0; ix < s->in_w; ++ix)
+            start[row_cls[iy] * L->n_cmask + col_cls[ix] + 1] += s->batch;
+    for (int c = 0; c < n_cls; ++c)
+        start[c + 1] += start[c];
+    int *list = L->k_list;
+    for (int c = 0; c < n_cls; ++c) {
+        const uint32_t rm = rmask[c / L->n_cmask], cm = cmask[c % L->n_cmask];
+        int n_k = 0;
+        for (int t = 0; t < taps; ++t) {
+            const int tap = taps - 1 - t, ky = tap / s->k_w, kx = tap % s->k_w;
+            if ((rm >> ky & 1) && (cm >> kx & 1))
+                for (int n = 0; n < N; ++n)
+                    list[n_k++] = t * N + n;
+        }
+        L->cls[c] = (rp_gemm_group){start[c], start[c + 1], list, n_k, ~0ull};
+        list += n_k;
+    }
     size_t p = 0;
     for (int b = 0; b < s->batch; ++b)
-        for (int iy = 0; iy < s->in_h; ++iy)
-            for (int ix = 0; ix < s->in_w; ++ix)
-                L->in_off[p++] = (((ptrdiff_t)b * L->hq + iy) * L->wq + ix) * N;
-    for (int t = 0; t < taps; ++t) {
-        /* Tap t of the sum is kernel tap (ky, kx) = taps - 1 - t, whose dy
-         * pixel for input (iy, ix) sits at (iy + k_h-1-ky, ix + k_w-1-kx) in dypad. */
-        const int tap = taps - 1 - t, ky = tap / s->k_w, kx = tap % s->k_w;
-        const ptrdiff_t corner = ((ptrdiff_t)(s->k_h - 1 - ky) * L->wq + (s->k_w - 1 - kx)) * N;
-        for (int n = 0; n < N; ++n) {
-            L->tap_off[(size_t)t * N + n] = corner + n;
-            for (int c = 0; c < C; ++c)
-                L->wr[((size_t)t * N + n) * C + c] = w[((size_t)tap * C + c) * N + n];
+        for (int iy = 0; iy < s->in_h; ++iy) {
+            const ptrdiff_t qy = (iy + s->pad_top) / s->stride_h + L->ty;
+            for (int ix = 0; ix < s->in_w; ++ix, ++p) {
+                const ptrdiff_t qx = (ix + s->pad_left) / s->stride_w + L->tx;
+                const int at = start[row_cls[iy] * L->n_cmask + col_cls[ix]]++;
+                L->in_off[at] = (((ptrdiff_t)b * L->hq + qy) * L->wq + qx) * N;
+                L->dx_off[at] = (ptrdiff_t)p * C;
+            }
         }
-    }
-    rp_sgemm_indexed((int)L->mi, C, (int)L->kq, N, L->dypad, L->in_off, L->tap_off, 0, L->wr, C,
-                     NULL, dx, C);
+    rp_sgemm_grouped(C, (int)L->kq, N, L->dypad, L->in_off, L->tap_off, 0, L->wr, C, NULL, dx, C,
+                     L->dx_off, L->cls, n_cls);
 }
 
 void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const float *dy,
@@ -199,18 +303,14 @@ void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const
     else
         rp_sgemm_indexed((int)L.k, s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off,
                          L.pix_off, 0, dy, s->out_c, NULL, dw, s->out_c);
-    if (!dx)
+    if (!dx || s->no_input_grad)
         return;
-    if (L.transposed) {
+    if (L.by_taps) {
         input_gradient(s, &L, w, dy, dx);
         return;
     }
-    /* The patch matrix's gradient dy w^T; col2im reads only inside taps. */
-    if (B.any)
-        rp_sgemm_grouped((int)L.k, s->out_c, rp_sgemm_block_k(), dy, B.order_y, B.chan_off, 1, w,
-                         s->out_c, NULL, L.dcol, 0, B.order_col, B.dx, B.n_cls);
-    else
-        rp_sgemm(0, 1, (int)L.m, (int)L.k, s->out_c, 1.0f, dy, s->out_c, w, s->out_c, 0.0f,
-                 L.dcol, (int)L.k);
+    /* Wide layers (out_c past one K block): the patch matrix's gradient. */
+    rp_sgemm(0, 1, (int)L.m, (int)L.k, s->out_c, 1.0f, dy, s->out_c, w, s->out_c, 0.0f, L.dcol,
+             (int)L.k);
     rp_col2im(s, L.dcol, dx);
 }

@@ -1,22 +1,21 @@
 /* Implicit-GEMM convolution on the AVX-512 path: the GEMM reads a
  * zero-bordered copy of the input in place through offset tables
  * (rp_sgemm_indexed) instead of an im2col patch matrix up to k_h * k_w times
- * the input's size. For stride-1 layers (the Mini-ImageNet network's 3x3
- * "same" convolutions) the input gradient is the transposed convolution of
- * a zero-bordered dy, summed per kernel tap in col2im's order; strided
- * layers (Omniglot's) take it through a patch-matrix gradient and col2im
- * in the workspace the bordered input held. Products with the zero border
- * are skipped where a pixel's taps fall outside the input
- * (conv2d_border.h). Results are bitwise those of
- * im2col + rp_sgemm + col2im on the same path (up to the sign of an exact
- * zero). */
+ * the input's size. The input gradient is summed per input pixel over the
+ * kernel taps that reach it (input pixels grouped by those taps, one K
+ * block per tap, in col2im's order), for any stride: no patch-matrix
+ * gradient, no col2im, no product with the border; only layers with
+ * out_c past one K block or kernels wider than 32 take dy w^T and col2im.
+ * Forward and weight-gradient products with the zero border are skipped
+ * where a pixel's taps fall outside the input (conv2d_border.h). Results
+ * are bitwise those of im2col + rp_sgemm + col2im on the same path (up to
+ * the sign of an exact zero). */
 #ifndef RP_NN_CONV2D_IMPLICIT_H
 #define RP_NN_CONV2D_IMPLICIT_H
 
 #include "nn/conv2d.h"
 
-/* 1 when s runs here: the AVX-512 GEMM is in use and, for stride 1, out_c
- * fits one K block of the input-gradient product. */
+/* 1 when s runs here: the AVX-512 GEMM is in use. */
 int rp_conv2d_uses_implicit(const rp_conv2d_shape *s);
 
 /* Forgets the tables cached in ws (conv2d_border.h): call when ws is
