@@ -30,10 +30,11 @@ typedef struct layout {
     ptrdiff_t *in_off;        /* mi, class order: an input pixel's base in dypad */
     ptrdiff_t *dx_off;        /* mi, class order: its row of dx */
     ptrdiff_t *tap_off;       /* kq: (tap, channel of dy) offsets, taps in col2im's order */
+    ptrdiff_t *tap_w;         /* taps: where each sum term's weights start in w */
     int *k_list;              /* tap_k: each class's (tap, channel) k */
     int *axis_cls;            /* in_h + in_w: each input row's, then column's mask class */
     rp_gemm_group *cls;       /* n_rmask * n_cmask */
-    float *xpad, *dypad, *wr; /* wr: w reordered as [tap][out_c][in_c] */
+    float *xpad, *dypad;
     float *dcol;              /* !by_taps: dx's patch matrix, over xpad (dead after dw) */
     float *border;            /* the zero border's row groups (conv2d_border.h) */
     size_t floats;            /* workspace size */
@@ -130,12 +131,12 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
                               t ? table_floats(L->mi) : 0,
                               t ? table_floats(L->mi) : 0,
                               t ? table_floats(L->kq) : 0,
+                              t ? table_floats((size_t)s->k_h * s->k_w) : 0,
                               t ? round16(L->tap_k) : 0,
                               t ? round16((size_t)s->in_h + s->in_w) : 0,
                               t ? round16(n_cls * sizeof(rp_gemm_group) / sizeof(float)) : 0,
                               round16(t || xpad > dcol ? xpad : dcol),
-                              t ? round16((size_t)s->batch * L->hq * L->wq * s->out_c) : 0,
-                              t ? round16(L->kq * s->in_c) : 0};
+                              t ? round16((size_t)s->batch * L->hq * L->wq * s->out_c) : 0};
     size_t at[12], total = 0;
     for (int i = 0; i < 12; ++i) {
         at[i] = total;
@@ -150,12 +151,12 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
     L->in_off = (ptrdiff_t *)(void *)(ws + at[3]);
     L->dx_off = (ptrdiff_t *)(void *)(ws + at[4]);
     L->tap_off = (ptrdiff_t *)(void *)(ws + at[5]);
-    L->k_list = (int *)(void *)(ws + at[6]);
-    L->axis_cls = (int *)(void *)(ws + at[7]);
-    L->cls = (rp_gemm_group *)(void *)(ws + at[8]);
-    L->xpad = ws + at[9];
-    L->dypad = ws + at[10];
-    L->wr = ws + at[11];
+    L->tap_w = (ptrdiff_t *)(void *)(ws + at[6]);
+    L->k_list = (int *)(void *)(ws + at[7]);
+    L->axis_cls = (int *)(void *)(ws + at[8]);
+    L->cls = (rp_gemm_group *)(void *)(ws + at[9]);
+    L->xpad = ws + at[10];
+    L->dypad = ws + at[11];
     L->dcol = L->xpad;
 }
 
@@ -222,7 +223,7 @@ void rp_conv2d_implicit_forward(const rp_conv2d_shape *s, const float *x, const 
     rp_conv2d_border_tables(s, L.pix_off, L.border, &B);
     if (B.any)
         rp_sgemm_grouped(s->out_c, (int)L.k, rp_sgemm_block_k(), L.xpad, B.order_x, L.k_off, 0, w,
-                         s->out_c, bias, y, 0, B.order_y, B.fwd, B.n_cls);
+                         s->out_c, NULL, bias, y, 0, B.order_y, B.fwd, B.n_cls);
     else
         rp_sgemm_indexed((int)L.m, s->out_c, (int)L.k, rp_sgemm_block_k(), L.xpad, L.pix_off,
                          L.k_off, 0, w, s->out_c, bias, y, s->out_c);
@@ -251,7 +252,7 @@ static void input_gradient(const rp_conv2d_shape *s, const layout *L, const floa
             -((ptrdiff_t)(ky / s->stride_h) * L->wq + kx / s->stride_w) * N;
         for (int n = 0; n < N; ++n)
             L->tap_off[(size_t)t * N + n] = corner + n;
-        rp_transpose(C, N, w + (size_t)tap * C * N, N, L->wr + (size_t)t * N * C, C);
+        L->tap_w[t] = (ptrdiff_t)tap * C * N; /* w(tap) is C x N: read transposed */
     }
     /* Input pixels in class order: a counting sort, pixel order within. */
     int start[MAX_MASKS * MAX_MASKS + 1];
@@ -285,8 +286,8 @@ static void input_gradient(const rp_conv2d_shape *s, const layout *L, const floa
                 L->dx_off[at] = (ptrdiff_t)p * C;
             }
         }
-    rp_sgemm_grouped(C, (int)L->kq, N, L->dypad, L->in_off, L->tap_off, 0, L->wr, C, NULL, dx, C,
-                     L->dx_off, L->cls, n_cls);
+    rp_sgemm_grouped(C, (int)L->kq, N, L->dypad, L->in_off, L->tap_off, 1, w, N, L->tap_w, NULL,
+                     dx, C, L->dx_off, L->cls, n_cls);
 }
 
 void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const float *dy,
@@ -299,7 +300,7 @@ void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const
     /* dw = patches^T dy: rows are patch elements, the sum runs over pixels. */
     if (B.any)
         rp_sgemm_grouped(s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off, L.pix_off, 0,
-                         dy, s->out_c, NULL, dw, s->out_c, NULL, B.dw, B.n_tiles);
+                         dy, s->out_c, NULL, NULL, dw, s->out_c, NULL, B.dw, B.n_tiles);
     else
         rp_sgemm_indexed((int)L.k, s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off,
                          L.pix_off, 0, dy, s->out_c, NULL, dw, s->out_c);

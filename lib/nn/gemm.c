@@ -265,7 +265,8 @@ static void fill_iota(void)
 RP_AVX512 static void sgemm_grouped_avx512(int N, int K, int kc_block, const float *A,
                                            const ptrdiff_t *a_off, const ptrdiff_t *k_off,
                                            int trans_b, const float *B, int ldb,
-                                           const float *bias, float *C, int ldc,
+                                           const ptrdiff_t *b_block, const float *bias, float *C,
+                                           int ldc,
                                            const ptrdiff_t *c_off, const rp_gemm_group *groups,
                                            int n_groups)
 {
@@ -288,7 +289,9 @@ RP_AVX512 static void sgemm_grouped_avx512(int N, int K, int kc_block, const flo
             const int kc = K - k0 < kc_block ? K - k0 : kc_block;
             const float b_eff = k0 == 0 ? 0.0f : 1.0f;
             const float *tile_bias = bias && k0 == 0 ? bias64 : NULL;
-            const float *bk = pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
+            const float *bk = b_block ? pack_b(trans_b, B + b_block[k0 / kc_block], ldb, 0, kc, j0,
+                                               nr, bp)
+                                      : pack_b(trans_b, B, ldb, k0, kc, j0, nr, bp);
             for (int g = 0; g < n_groups; ++g) {
                 const rp_gemm_group *gr = &groups[g];
                 if (jb < 64 && !((gr->col_blocks >> jb) & 1))
@@ -422,42 +425,28 @@ int rp_sgemm_indexed(int M, int N, int K, int kc_block, const float *A, const pt
 {
     /* One group of every row, summing every k. */
     const rp_gemm_group all = {0, M, NULL, 0, ~0ull};
-    return M > 0 ? rp_sgemm_grouped(N, K, kc_block, A, row_off, k_off, trans_b, B, ldb, bias, C,
-                                    ldc, NULL, &all, 1)
+    return M > 0 ? rp_sgemm_grouped(N, K, kc_block, A, row_off, k_off, trans_b, B, ldb, NULL, bias,
+                                    C, ldc, NULL, &all, 1)
                  : -1;
 }
 
 int rp_sgemm_grouped(int N, int K, int kc_block, const float *A, const ptrdiff_t *a_off,
                      const ptrdiff_t *k_off, int trans_b, const float *B, int ldb,
-                     const float *bias, float *C, int ldc, const ptrdiff_t *c_off,
-                     const rp_gemm_group *groups, int n_groups)
+                     const ptrdiff_t *b_block, const float *bias, float *C, int ldc,
+                     const ptrdiff_t *c_off, const rp_gemm_group *groups, int n_groups)
 {
     pthread_once(&choose_once, choose);
 #if RP_GEMM_AVX512_BUILT
     if (use_native && N > 0 && K > 0 && kc_block >= 1 && kc_block <= KC && n_groups >= 0) {
-        sgemm_grouped_avx512(N, K, kc_block, A, a_off, k_off, trans_b, B, ldb, bias, C, ldc,
-                             c_off, groups, n_groups);
+        sgemm_grouped_avx512(N, K, kc_block, A, a_off, k_off, trans_b, B, ldb, b_block, bias, C,
+                             ldc, c_off, groups, n_groups);
         return 0;
     }
 #endif
     (void)N, (void)K, (void)kc_block, (void)A, (void)a_off, (void)k_off, (void)trans_b;
-    (void)B, (void)ldb, (void)bias, (void)C, (void)ldc, (void)c_off, (void)groups;
-    (void)n_groups;
+    (void)B, (void)ldb, (void)b_block, (void)bias, (void)C, (void)ldc, (void)c_off;
+    (void)groups, (void)n_groups;
     return -1;
-}
-
-void rp_transpose(int rows, int cols, const float *src, int lds, float *dst, int ldd)
-{
-    pthread_once(&choose_once, choose);
-#if RP_GEMM_AVX512_BUILT
-    if (use_native) {
-        transpose_avx512(rows, cols, src, lds, dst, ldd);
-        return;
-    }
-#endif
-    for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < cols; ++j)
-            dst[(size_t)j * ldd + i] = src[(size_t)i * lds + j];
 }
 
 int rp_sgemm_tile_rows(void)

@@ -48,18 +48,17 @@ typedef struct rp_gemm_group {
 /* The AVX-512 path only: for the rows of each group, C row i (at
  * C + c_off[i], or C + i * ldc when c_off is NULL) = sum over the group's k of A[a_off[i] + k_off[k]] *
  * op(B)[k][j] (+ bias), K summed in blocks of kc_block as rp_sgemm_indexed
- * does, columns outside the group's blocks left untouched. When every
+ * does, columns outside the group's blocks left untouched. b_block (may be
+ * NULL) places each K block of op(B) on its own: block b is then op(B) of
+ * the matrix at B + b_block[b] (leading dimension ldb), its rows counted
+ * from 0 (a convolution's per-tap weights, transposed as they are read). When every
  * skipped product is an exact zero (a finite weight times the zero
  * border), the rows are bitwise rp_sgemm_indexed's. Returns 0, or -1
  * (nothing done) when the AVX-512 path is not in use or sizes are bad. */
 int rp_sgemm_grouped(int N, int K, int kc_block, const float *A, const ptrdiff_t *a_off,
                      const ptrdiff_t *k_off, int trans_b, const float *B, int ldb,
-                     const float *bias, float *C, int ldc, const ptrdiff_t *c_off,
-                     const rp_gemm_group *groups, int n_groups);
-
-/* dst[j * ldd + i] = src[i * lds + j] for a rows x cols block (in 16 x 16
- * register tiles on the AVX-512 path). */
-void rp_transpose(int rows, int cols, const float *src, int lds, float *dst, int ldd);
+                     const ptrdiff_t *b_block, const float *bias, float *C, int ldc,
+                     const ptrdiff_t *c_off, const rp_gemm_group *groups, int n_groups);
 
 /* Rows of the AVX-512 path's tile (groups of whole tiles waste no rows). */
 int rp_sgemm_tile_rows(void);

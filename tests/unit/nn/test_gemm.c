@@ -105,28 +105,6 @@ START_TEST(bias_variant)
 }
 END_TEST
 
-/* rp_transpose on either path: whole 16 x 16 tiles, ragged edges, strides
- * wider than the block, and nothing outside the block written. */
-START_TEST(transpose_blocks)
-{
-    static const int sizes[][2] = {{1, 1}, {16, 16}, {64, 64}, {37, 21}, {5, 48}, {33, 17}};
-    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; ++t) {
-        const int rows = sizes[t][0], cols = sizes[t][1], lds = cols + 3, ldd = rows + 5;
-        float *src = malloc((size_t)rows * lds * sizeof *src);
-        float *dst = malloc((size_t)cols * ldd * sizeof *dst);
-        for (int i = 0; i < rows * lds; ++i)
-            src[i] = (float)i;
-        for (int i = 0; i < cols * ldd; ++i)
-            dst[i] = -1.0f;
-        rp_transpose(rows, cols, src, lds, dst, ldd);
-        for (int j = 0; j < cols; ++j)
-            for (int i = 0; i < ldd; ++i)
-                ck_assert_float_eq(dst[j * ldd + i], i < rows ? src[i * lds + j] : -1.0f);
-        free(src), free(dst);
-    }
-}
-END_TEST
-
 START_TEST(path_is_reported)
 {
     const char *p = rp_sgemm_path();
@@ -142,7 +120,6 @@ static Suite *gemm_suite(void)
     tcase_add_test(tc, all_transposes_and_edge_sizes);
     tcase_add_test(tc, tight_layouts);
     tcase_add_test(tc, bias_variant);
-    tcase_add_test(tc, transpose_blocks);
     tcase_add_test(tc, path_is_reported);
     suite_add_tcase(s, tc);
     return s;
