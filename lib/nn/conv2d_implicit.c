@@ -135,7 +135,7 @@ static void plan(const rp_conv2d_shape *s, float *ws, layout *L)
                               t ? round16(L->tap_k) : 0,
                               t ? round16((size_t)s->in_h + s->in_w) : 0,
                               t ? round16(n_cls * sizeof(rp_gemm_group) / sizeof(float)) : 0,
-                              round16(t || xpad > dcol ? xpad : dcol),
+                              round16(t || s->no_input_grad || xpad > dcol ? xpad : dcol),
                               t ? round16((size_t)s->batch * L->hq * L->wq * s->out_c) : 0};
     size_t at[12], total = 0;
     for (int i = 0; i < 12; ++i) {
