@@ -94,6 +94,8 @@ void rp_conv2d_backward(const rp_conv2d_shape *s, const float *x, const float *w
     const int N = s->out_c;
     if (db)
         rp_colsum((size_t)M, N, dy, db);
+    if (s->no_input_grad) /* every path: its workspace was sized without dx */
+        dx = NULL;
     if (rp_conv2d_uses_direct(s)) {
         rp_conv2d_direct_dw(s, x, dy, dw);
         if (dx)

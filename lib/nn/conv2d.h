@@ -14,7 +14,7 @@ typedef struct rp_conv2d_shape {
     int batch, in_h, in_w, in_c;   /* input NHWC */
     int out_c, k_h, k_w, stride_h, stride_w;
     int pad_same;                   /* 1: TensorFlow "same" (out = ceil(in/stride), pad_total = max((out-1)*stride + k - in, 0), pad_top = pad_total/2, the extra row/col at bottom/right); 0: "valid" (out = (in - k)/stride + 1) */
-    int no_input_grad;              /* 1: backward is never asked for dx (a first layer), so no workspace is kept for it */
+    int no_input_grad;              /* 1: a first layer: backward computes no dx (ignores it) and the workspace has no room for it */
     /* filled by rp_conv2d_resolve: */
     int out_h, out_w, pad_top, pad_left;
 } rp_conv2d_shape;

@@ -12,9 +12,10 @@
  *                 of its taps is inside, in pixel order.
  * Every skipped product is an exact zero, so the results are bitwise the
  * unskipped GEMM's. (The input gradient skips the border by itself:
- * conv2d_implicit.c sums over the taps that reach each input pixel.) Layers whose border holds under 1/32 of the products,
- * or whose pixels fall into more than 64 classes, are left to the plain
- * implicit GEMM (any == 0). */
+ * conv2d_implicit.c sums over the taps that reach each input pixel.)
+ * Layers whose border holds under 1/32 of the products, or whose pixels
+ * fall into more than 64 classes, are left to the plain implicit GEMM
+ * (any == 0). */
 #ifndef RP_NN_CONV2D_BORDER_H
 #define RP_NN_CONV2D_BORDER_H
 

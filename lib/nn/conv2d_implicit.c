@@ -304,7 +304,7 @@ void rp_conv2d_implicit_backward(const rp_conv2d_shape *s, const float *w, const
     else
         rp_sgemm_indexed((int)L.k, s->out_c, (int)L.m, rp_sgemm_block_k(), L.xpad, L.k_off,
                          L.pix_off, 0, dy, s->out_c, NULL, dw, s->out_c);
-    if (!dx || s->no_input_grad)
+    if (!dx)
         return;
     if (L.by_taps) {
         input_gradient(s, &L, w, dy, dx);
