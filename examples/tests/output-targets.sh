@@ -58,6 +58,12 @@ read_only() {
     [ "$can_drop" -eq 1 ] || return 0
     opt=$1
     shift
+    # nobody must reach the program and its libraries: not so in a checkout
+    # under a folder only root may enter (a 0700 mktemp clone).
+    if "$@" --version >/dev/null 2>&1 && ! as_user "$@" --version >/dev/null 2>&1; then
+        echo "note: $* does not run as nobody here (a folder nobody may enter): $opt over a read-only file not checked"
+        return 0
+    fi
     expect 1 "$opt: cannot write '$tmp/ro/file': Permission denied" \
         as_user "$@" --data "$none" "$opt" "$tmp/ro/file"
     lacks "fetch-omniglot" "$opt over a read-only file: refused only after the data"
