@@ -17,10 +17,18 @@ mkdir "$dir"
 csv="$dir/c.csv"
 state="$tmp/state"
 iters=1000
-# run [--resume FILE]: a fresh run of small tasks, or the resumed one.
+# run [--exec] [--resume FILE]: a fresh run of small tasks, or the resumed
+# one. --exec replaces the shell: `run --exec &` makes $! the program's
+# own pid, so kill -9 reaches it (killing a subshell that runs it would
+# leave it writing beside the next run).
 run() {
+    ex=
+    if [ "${1-}" = --exec ]; then
+        ex=exec
+        shift
+    fi
     [ $# -gt 0 ] || set -- --train-shots 1 --inner-iters 1 --inner-batch 5 --shots 1
-    "$prog" --data "$data" --meta-iters $iters --quiet --csv "$csv" --checkpoint "$state" \
+    $ex "$prog" --data "$data" --meta-iters $iters --quiet --csv "$csv" --checkpoint "$state" \
         "$@" >>"$tmp/out" 2>&1 </dev/null
 }
 : >"$tmp/out"
@@ -29,7 +37,7 @@ run() {
 # (iteration 100 or later: rows were written), then count what it left.
 killed_run() {
     rm -f "$state"
-    run &
+    run --exec &
     pid=$!
     i=0
     while [ ! -e "$state" ] && [ "$i" -lt 600 ] && kill -0 "$pid" 2>/dev/null; do
