@@ -9,6 +9,15 @@ const float *rp_model_logits(const reptile_model *m, const rp_shard *sh)
     return sh->act[m->n_layers - 1];
 }
 
+/* A BatchNorm layer whose ReLU is fused into it: the ReLU layer after it
+ * does nothing of its own (lib/nn/batchnorm.h; a pass over the activations
+ * fewer each way). */
+static int relu_fused_into_bn(const reptile_model *m, int l)
+{
+    return m->layers[l].kind == RP_LAYER_BATCHNORM && l + 1 < m->n_layers &&
+           m->layers[l + 1].kind == RP_LAYER_RELU;
+}
+
 void rp_model_forward_shard(reptile_model *m, rp_shard *sh, int bn_mode)
 {
     const float *in = sh->x;
@@ -28,13 +37,17 @@ void rp_model_forward_shard(reptile_model *m, rp_shard *sh, int bn_mode)
         }
         case RP_LAYER_BATCHNORM: {
             const float *gamma = p, *beta = p + ly->out_c;
+            const int relu = relu_fused_into_bn(m, l);
+            if (relu) /* straight into the ReLU's output; layer l's stays unwritten */
+                out = sh->act[l + 1];
             if (bn_mode == REPTILE_BN_BATCH)
                 rp_batchnorm_forward_train(rows, ly->out_c, ly->eps, in, gamma, beta, out,
-                                           sh->bn_mean[l], sh->bn_invstd[l]);
+                                           sh->bn_mean[l], sh->bn_invstd[l], relu);
             else
                 rp_batchnorm_forward_infer(rows, ly->out_c, ly->eps, in, gamma, beta,
                                            m->state + ly->state_offset,
-                                           m->state + ly->state_offset + ly->out_c, out);
+                                           m->state + ly->state_offset + ly->out_c, out, relu);
+            l += relu; /* the ReLU is done */
             break;
         }
         case RP_LAYER_MAXPOOL: {
@@ -63,6 +76,7 @@ void rp_model_backward_shard(reptile_model *m, rp_shard *sh, int bn_mode)
 {
     const int n = sh->n;
     float *dy = sh->dlogits;
+    const float *relu_y = NULL; /* a fused ReLU's output, for the BatchNorm below it */
     for (int l = m->n_layers - 1; l >= 0; --l) {
         rp_layer *ly = &m->layers[l];
         const float *in = l > 0 ? sh->act[l - 1] : sh->x;
@@ -80,13 +94,14 @@ void rp_model_backward_shard(reptile_model *m, rp_shard *sh, int bn_mode)
         }
         case RP_LAYER_BATCHNORM:
             if (bn_mode == REPTILE_BN_BATCH)
-                rp_batchnorm_backward_train(rows, ly->out_c, in, dy, p, sh->bn_mean[l],
+                rp_batchnorm_backward_train(rows, ly->out_c, in, dy, relu_y, p, sh->bn_mean[l],
                                             sh->bn_invstd[l], dx, g, g + ly->out_c);
             else
-                rp_batchnorm_backward_infer(rows, ly->out_c, ly->eps, in, dy, p,
+                rp_batchnorm_backward_infer(rows, ly->out_c, ly->eps, in, dy, relu_y, p,
                                             m->state + ly->state_offset,
                                             m->state + ly->state_offset + ly->out_c, dx, g,
                                             g + ly->out_c);
+            relu_y = NULL;
             break;
         case RP_LAYER_MAXPOOL:
             if (l > 0) { /* a first layer's input gradient is never needed */
@@ -96,8 +111,10 @@ void rp_model_backward_shard(reptile_model *m, rp_shard *sh, int bn_mode)
             }
             break;
         case RP_LAYER_RELU:
-            /* In place: the gradient buffer is reused. */
-            rp_relu_backward((size_t)rows * ly->out_c, sh->act[l], dy, dy);
+            if (l > 0 && relu_fused_into_bn(m, l - 1))
+                relu_y = sh->act[l]; /* applied by the BatchNorm below */
+            else /* in place: the gradient buffer is reused */
+                rp_relu_backward((size_t)rows * ly->out_c, sh->act[l], dy, dy);
             dx = dy;
             break;
         case RP_LAYER_FLATTEN:

@@ -9,6 +9,7 @@
  * rounding and far below the O(1) error of any formula mistake (for example
  * an unbiased variance would be off by rows/(rows-1)). */
 #include "nn_testutil.h"
+#include "nn/activation.h"
 #include "nn/batchnorm.h"
 
 #define RTOL 2e-4
@@ -77,15 +78,15 @@ static void check_bn(rp_rng *rng, int rows, int C, int train)
     snprintf(what, sizeof what, "bn %s rows %d C %d", train ? "train" : "infer", rows, C);
     bn_ref(rows, C, EPS, train, xd, gd, bd, mmd, mvd, yd);
     if (train)
-        rp_batchnorm_forward_train(rows, C, EPS, x, g, b, y, mean, inv);
+        rp_batchnorm_forward_train(rows, C, EPS, x, g, b, y, mean, inv, 0);
     else
-        rp_batchnorm_forward_infer(rows, C, EPS, x, g, b, mm, mv, y);
+        rp_batchnorm_forward_infer(rows, C, EPS, x, g, b, mm, mv, y, 0);
     nt_check_close(what, n, y, yd, RTOL, ATOL);
 
     if (train)
-        rp_batchnorm_backward_train(rows, C, x, dy, g, mean, inv, dx, dg, db);
+        rp_batchnorm_backward_train(rows, C, x, dy, NULL, g, mean, inv, dx, dg, db);
     else
-        rp_batchnorm_backward_infer(rows, C, EPS, x, dy, g, mm, mv, dx, dg, db);
+        rp_batchnorm_backward_infer(rows, C, EPS, x, dy, NULL, g, mm, mv, dx, dg, db);
     bn_ctx ctx = {rows, C, train, xd, gd, bd, mmd, mvd, yd, rd};
     char w2[128];
     snprintf(w2, sizeof w2, "%s dx", what);
@@ -98,9 +99,9 @@ static void check_bn(rp_rng *rng, int rows, int C, int train)
     /* dx = NULL gives the same parameter gradients. */
     float *dg2 = nt_alloc(C * 4), *db2 = nt_alloc(C * 4);
     if (train)
-        rp_batchnorm_backward_train(rows, C, x, dy, g, mean, inv, NULL, dg2, db2);
+        rp_batchnorm_backward_train(rows, C, x, dy, NULL, g, mean, inv, NULL, dg2, db2);
     else
-        rp_batchnorm_backward_infer(rows, C, EPS, x, dy, g, mm, mv, NULL, dg2, db2);
+        rp_batchnorm_backward_infer(rows, C, EPS, x, dy, NULL, g, mm, mv, NULL, dg2, db2);
     ck_assert(memcmp(dg, dg2, C * 4) == 0 && memcmp(db, db2, C * 4) == 0);
     free(dg2); free(db2);
     free(x); free(y); free(dy); free(dx); free(g); free(b); free(mm); free(mv);
@@ -133,7 +134,7 @@ START_TEST(statistics_are_biased_and_saved)
     /* One channel 1,2,3,4: mean 2.5, biased variance 1.25. */
     const float x[4] = {1, 2, 3, 4}, g = 1, b = 0;
     float y[4], mean, inv;
-    rp_batchnorm_forward_train(4, 1, EPS, x, &g, &b, y, &mean, &inv);
+    rp_batchnorm_forward_train(4, 1, EPS, x, &g, &b, y, &mean, &inv, 0);
     ck_assert_float_eq_tol(mean, 2.5f, 1e-6f);
     ck_assert_float_eq_tol(inv, (float)(1.0 / sqrt(1.25 + 1e-3)), 1e-6f);
     /* Keras update: moving = moving*0.99 + batch*0.01, variance biased. */
@@ -159,9 +160,72 @@ START_TEST(large_offset_keeps_variance)
         s2 += (x[r] - s / R) * (x[r] - s / R);
     const float g = 1, b = 0;
     float mean, inv;
-    rp_batchnorm_forward_train(R, 1, EPS, x, &g, &b, y, &mean, &inv);
+    rp_batchnorm_forward_train(R, 1, EPS, x, &g, &b, y, &mean, &inv, 0);
     double want = 1.0 / sqrt(s2 / R + EPS);
     ck_assert_msg(fabs(inv - want) < 1e-4 * want, "invstd %g want %g", (double)inv, want);
+}
+END_TEST
+
+/* BatchNorm with its ReLU fused gives the bits of the two layers one after
+ * the other (rp_relu_forward, then rp_relu_backward in place), in both modes,
+ * with and without dx; zeros and negative zeros among the pre-activations. */
+static void check_fused_relu(rp_rng *rng, int rows, int C, int train)
+{
+    const size_t n = (size_t)rows * C;
+    float *x = nt_alloc(n * 4), *dy = nt_alloc(n * 4), *g = nt_alloc(C * 4), *b = nt_alloc(C * 4);
+    float *mm = nt_alloc(C * 4), *mv = nt_alloc(C * 4), *mean = nt_alloc(C * 4);
+    float *inv = nt_alloc(C * 4), *y1 = nt_alloc(n * 4), *y2 = nt_alloc(n * 4);
+    float *d1 = nt_alloc(n * 4), *dx1 = nt_alloc(n * 4), *dx2 = nt_alloc(n * 4);
+    float *dg1 = nt_alloc(C * 4), *db1 = nt_alloc(C * 4), *dg2 = nt_alloc(C * 4);
+    float *db2 = nt_alloc(C * 4);
+    nt_fill(rng, n, -2, 2, x, NULL);
+    nt_fill(rng, n, -1, 1, dy, NULL);
+    nt_fill(rng, C, 0.5f, 1.5f, g, NULL);
+    nt_fill(rng, C, -0.5f, 0.5f, b, NULL);
+    nt_fill(rng, C, -0.5f, 0.5f, mm, NULL);
+    nt_fill(rng, C, 0.5f, 2.0f, mv, NULL);
+    b[0] = 0.0f, mm[0] = 0.0f; /* channel 0: x = 0 and -0 map to +-0 */
+    x[0] = 0.0f;
+    if (rows > 1)
+        x[C] = -0.0f;
+    for (int with_dx = 0; with_dx < 2; ++with_dx) {
+        float mean2[256], inv2[256];
+        if (train) {
+            rp_batchnorm_forward_train(rows, C, EPS, x, g, b, y1, mean, inv, 0);
+            rp_batchnorm_forward_train(rows, C, EPS, x, g, b, y2, mean2, inv2, 1);
+            ck_assert(memcmp(mean, mean2, C * 4) == 0 && memcmp(inv, inv2, C * 4) == 0);
+        } else {
+            rp_batchnorm_forward_infer(rows, C, EPS, x, g, b, mm, mv, y1, 0);
+            rp_batchnorm_forward_infer(rows, C, EPS, x, g, b, mm, mv, y2, 1);
+        }
+        rp_relu_forward(n, y1, y1);
+        ck_assert_msg(memcmp(y1, y2, n * 4) == 0, "fused forward differs (rows %d C %d)", rows, C);
+        memcpy(d1, dy, n * 4);
+        rp_relu_backward(n, y1, d1, d1);
+        float *dxa = with_dx ? dx1 : NULL, *dxb = with_dx ? dx2 : NULL;
+        if (train) {
+            rp_batchnorm_backward_train(rows, C, x, d1, NULL, g, mean, inv, dxa, dg1, db1);
+            rp_batchnorm_backward_train(rows, C, x, dy, y2, g, mean, inv, dxb, dg2, db2);
+        } else {
+            rp_batchnorm_backward_infer(rows, C, EPS, x, d1, NULL, g, mm, mv, dxa, dg1, db1);
+            rp_batchnorm_backward_infer(rows, C, EPS, x, dy, y2, g, mm, mv, dxb, dg2, db2);
+        }
+        ck_assert(memcmp(dg1, dg2, C * 4) == 0 && memcmp(db1, db2, C * 4) == 0);
+        if (with_dx)
+            ck_assert_msg(memcmp(dx1, dx2, n * 4) == 0, "fused dx differs (rows %d C %d)", rows,
+                          C);
+    }
+    free(x); free(dy); free(g); free(b); free(mm); free(mv); free(mean); free(inv);
+    free(y1); free(y2); free(d1); free(dx1); free(dx2); free(dg1); free(db1); free(dg2); free(db2);
+}
+
+START_TEST(fused_relu_is_bitwise_the_two_layers)
+{
+    rp_rng rng;
+    rp_rng_init(&rng, 9, 0, 0);
+    static const int chans[] = {1, 3, 17, 64, 70, 130};
+    for (int it = 0; it < 24; ++it)
+        check_fused_relu(&rng, nt_int(&rng, 1, 60), chans[it % 6], it % 2);
 }
 END_TEST
 
@@ -173,6 +237,7 @@ static Suite *bn_suite(void)
     tcase_add_test(tc, infer_mode_matches_reference_and_fd);
     tcase_add_test(tc, statistics_are_biased_and_saved);
     tcase_add_test(tc, large_offset_keeps_variance);
+    tcase_add_test(tc, fused_relu_is_bitwise_the_two_layers);
     suite_add_tcase(s, tc);
     return s;
 }

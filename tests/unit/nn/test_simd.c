@@ -19,6 +19,8 @@ typedef struct {
     float relu_y[N], relu_dx[N], colsum[CH];
     float bn_y[N], bn_mean[CH], bn_inv[CH], bn_dx[N], bn_dg[CH], bn_db[CH];
     float bn_iy[N], bn_idx[N], bn_idg[CH], bn_idb[CH];
+    float bnr_y[N], bnr_dx[N], bnr_dg[CH], bnr_db[CH]; /* with a fused ReLU */
+    float bnr_iy[N], bnr_idx[N], bnr_idg[CH], bnr_idb[CH];
     float col_dx[2 * 9 * 9 * 5];
     float adam_w[N];
     int finite[4];
@@ -54,12 +56,19 @@ static void run_all(outputs *o)
     rp_relu_forward(N - 1, x, o->relu_y);
     rp_relu_backward(N - 3, x, dy, o->relu_dx);
     rp_colsum(ROWS, CH, x, o->colsum);
-    rp_batchnorm_forward_train(ROWS, CH, 1e-3f, x, gamma_, beta_, o->bn_y, o->bn_mean, o->bn_inv);
-    rp_batchnorm_backward_train(ROWS, CH, x, dy, gamma_, o->bn_mean, o->bn_inv, o->bn_dx, o->bn_dg,
+    rp_batchnorm_forward_train(ROWS, CH, 1e-3f, x, gamma_, beta_, o->bn_y, o->bn_mean, o->bn_inv, 0);
+    rp_batchnorm_backward_train(ROWS, CH, x, dy, NULL, gamma_, o->bn_mean, o->bn_inv, o->bn_dx, o->bn_dg,
                                 o->bn_db);
-    rp_batchnorm_forward_infer(ROWS, CH, 1e-3f, x, gamma_, beta_, mm, mv, o->bn_iy);
-    rp_batchnorm_backward_infer(ROWS, CH, 1e-3f, x, dy, gamma_, mm, mv, o->bn_idx, o->bn_idg,
+    rp_batchnorm_forward_infer(ROWS, CH, 1e-3f, x, gamma_, beta_, mm, mv, o->bn_iy, 0);
+    rp_batchnorm_backward_infer(ROWS, CH, 1e-3f, x, dy, NULL, gamma_, mm, mv, o->bn_idx, o->bn_idg,
                                 o->bn_idb);
+    rp_batchnorm_forward_train(ROWS, CH, 1e-3f, x, gamma_, beta_, o->bnr_y, o->bn_mean, o->bn_inv,
+                               1);
+    rp_batchnorm_backward_train(ROWS, CH, x, dy, o->bnr_y, gamma_, o->bn_mean, o->bn_inv,
+                                o->bnr_dx, o->bnr_dg, o->bnr_db);
+    rp_batchnorm_forward_infer(ROWS, CH, 1e-3f, x, gamma_, beta_, mm, mv, o->bnr_iy, 1);
+    rp_batchnorm_backward_infer(ROWS, CH, 1e-3f, x, dy, o->bnr_iy, gamma_, mm, mv, o->bnr_idx,
+                                o->bnr_idg, o->bnr_idb);
     rp_conv2d_shape s = col_shape;
     ck_assert_int_eq(rp_conv2d_resolve(&s), 0);
     rp_col2im(&s, dcol, o->col_dx);
