@@ -10,7 +10,6 @@
 #include "nn/loss.h"
 
 #include <math.h>
-#include <string.h>
 
 /* nn's reduction enum mirrors the public one. */
 _Static_assert((int)RP_REDUCE_SUM == REPTILE_REDUCTION_SUM &&
@@ -131,10 +130,11 @@ int rp_model_gradient(reptile_model *m, const float *x, const int32_t *labels, i
         total = m->shards[0].loss;
     } else {
         *grad = m->grad;
-        const float *restrict g0 = m->shards[0].param_grad;
+        const float *restrict g0 = m->shards[0].param_grad, *restrict g1 = m->shards[1].param_grad;
         float *restrict out = m->grad;
-        memcpy(out, g0, m->n_params * sizeof *out);
-        for (int s = 1; s < shards; ++s) {
+        for (size_t i = 0; i < m->n_params; ++i) /* one pass for the first two */
+            out[i] = g0[i] + g1[i];
+        for (int s = 2; s < shards; ++s) {
             const float *restrict gs = m->shards[s].param_grad;
             for (size_t i = 0; i < m->n_params; ++i)
                 out[i] += gs[i];
