@@ -259,7 +259,7 @@ static int saved_options(session *s, const reptile_meta_options *saved)
     s->opts.eval_shots = saved->eval_shots;
     s->resume = !ex_cli_differs(saved, &s->opts, REPTILE_OPTION_MATCH_RESUME);
     if (status == EX_CONTINUE && !s->resume &&
-        s->opts.optimizer_state == REPTILE_STATE_CARRY && !c->quiet)
+        s->opts.optimizer_state != REPTILE_STATE_RESET && !c->quiet)
         fprintf(stderr, "%s: note: '%s' was saved with other evaluation settings; "
                         "fine-tuning starts from a fresh optimizer state\n",
                 ex_progname, c->model);

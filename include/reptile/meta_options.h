@@ -14,7 +14,13 @@ REPTILE_BEGIN_DECLS
 /** What happens to the inner optimizer's state between tasks. */
 enum reptile_optimizer_state {
     REPTILE_STATE_RESET = 0, /**< Fresh state for every task. */
-    REPTILE_STATE_CARRY = 1  /**< Carried across tasks (the reference implementation). */
+    REPTILE_STATE_CARRY = 1, /**< Carried across tasks, one state per task of a meta-batch
+                                  (task t continues task t's state of the last iteration),
+                                  so that the tasks run in parallel. */
+    REPTILE_STATE_CHAIN = 2  /**< One state carried through every task in turn, as the
+                                  reference implementation's single AdamOptimizer: a
+                                  meta-batch's tasks run one after another (one thread per
+                                  step; slower with several threads). */
 };
 
 /** The meta-update (reptile_meta_options::algorithm). */

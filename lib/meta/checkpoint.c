@@ -348,7 +348,7 @@ static int read_learner_parts(rp_st_file *f, const reptile_model *model, reptile
                               rp_optimizer_state *slot0)
 {
     int rc = parse_options(f, o);
-    if (rc || o->optimizer_state != REPTILE_STATE_CARRY)
+    if (rc || !rp_meta_state_carried(o))
         return rc;
     reptile_optimizer *kind = NULL;
     rc = o->optimizer == REPTILE_OPTIMIZER_ADAM

@@ -76,7 +76,7 @@ int rp_meta_eval_task(reptile_meta *meta, int s, const reptile_dataset *ds, rp_r
      * evaluation never disturbs training. */
     const rp_finetune_config cfg = rp_meta_finetune_config(o);
     const reptile_optimizer *saved =
-        o->optimizer_state == REPTILE_STATE_CARRY ? meta->slots[0].opt : NULL;
+        rp_meta_state_carried(o) ? meta->slots[0].opt : NULL;
     rc = rp_finetune_task(slot->model, slot->eval_opt, saved, &cfg, t, ns, adapt_seed);
     if (rc == 0)
         rc = rp_predict_queries(slot->model, o->bn_mode, o->eval_mode == REPTILE_EVAL_TRANSDUCTIVE,

@@ -96,10 +96,11 @@ int rp_meta_task_steps(reptile_meta *meta, rp_slot *slot, int count)
     int rc = 0;
     const int inner = r->total - r->done < count ? r->total - r->done : count;
     if (inner > 0)
-        rc = rp_finetune_steps(slot->model, slot->opt, r, inner);
+        rc = rp_finetune_steps(slot->model, rp_slot_optimizer(meta, slot), r, inner);
     if (rc == 0 && count > inner && slot->tail_pending) {
         rp_model_read_weights(slot->model, slot->before_last);
-        rc = reptile_model_train_step(slot->model, slot->opt, slot->tail_x, slot->tail_y,
+        rc = reptile_model_train_step(slot->model, rp_slot_optimizer(meta, slot), slot->tail_x,
+                                      slot->tail_y,
                                       o->ways * o->foml_tail, o->bn_mode, NULL);
         slot->tail_pending = 0;
     }

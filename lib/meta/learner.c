@@ -81,7 +81,7 @@ int reptile_learner_from_meta(reptile_learner **out, const reptile_meta *meta)
         return rp_error(REPTILE_EINVAL, "reptile_learner_from_meta: meta-learner is NULL");
     }
     int rc = learner_new(out, meta->model, &meta->opts, "reptile_learner_from_meta");
-    if (rc == 0 && meta->opts.optimizer_state == REPTILE_STATE_CARRY &&
+    if (rc == 0 && rp_meta_state_carried(&meta->opts) &&
         (rc = set_saved(*out, meta->slots[0].opt)) != 0) {
         reptile_learner_free(*out);
         *out = NULL;
@@ -91,7 +91,7 @@ int reptile_learner_from_meta(reptile_learner **out, const reptile_meta *meta)
 
 int rp_learner_adopt_state(reptile_learner *l, rp_optimizer_state *state)
 {
-    if (l->opts.optimizer_state != REPTILE_STATE_CARRY || state->n == 0)
+    if (!rp_meta_state_carried(&l->opts) || state->n == 0)
         return 0; /* nothing saved: adaptation starts fresh */
     int rc = new_optimizer(&l->opts, &l->saved);
     if (rc == 0)
@@ -108,7 +108,7 @@ int reptile_learner_with_options(reptile_learner **out, const reptile_learner *l
         return rp_error(REPTILE_EINVAL, "reptile_learner_with_options: learner is NULL");
     }
     int rc = learner_new(out, learner->model, opts, "reptile_learner_with_options");
-    if (rc || !learner->saved || (*out)->opts.optimizer_state != REPTILE_STATE_CARRY)
+    if (rc || !learner->saved || !rp_meta_state_carried(&(*out)->opts))
         return rc;
     /* The state keeps its meaning only for the same kind of moments. */
     reptile_optimizer *probe = NULL;

@@ -19,6 +19,7 @@ typedef struct rp_slot {
     reptile_model *model;
     reptile_optimizer *opt;       /* inner loop of this task slot (state carried per slot) */
     reptile_optimizer *eval_opt;  /* fine-tuning: starts from slot 0's state or fresh */
+                                  /* (training: rp_slot_optimizer() picks the one to step) */
     rp_episode train_ep;
     rp_episode eval_ep;           /* an evaluation task's draw (its order is rp_finetune's) */
     rp_task_buffers task;         /* a task's images (training or evaluation), scratch, probabilities */
@@ -56,6 +57,21 @@ struct reptile_meta {
  * first failure in slot order, re-raised on the calling thread. */
 typedef void (*rp_slot_fn)(reptile_meta *meta, int slot, void *ctx);
 int rp_meta_run_slots(reptile_meta *meta, int n, rp_slot_fn fn, void *ctx);
+
+/* The inner optimizer a training task steps: its slot's, or with one state
+ * chained through every task (REPTILE_STATE_CHAIN) slot 0's, which the
+ * tasks then use one after another. */
+static inline reptile_optimizer *rp_slot_optimizer(const reptile_meta *meta, rp_slot *slot)
+{
+    return meta->opts.optimizer_state == REPTILE_STATE_CHAIN ? meta->slots[0].opt : slot->opt;
+}
+
+/* Whether training carries an optimizer state, which evaluation and
+ * learners then start from (slot 0's, for carry and chain alike). */
+static inline int rp_meta_state_carried(const reptile_meta_options *o)
+{
+    return o->optimizer_state != REPTILE_STATE_RESET;
+}
 
 /* Record a failure inside a worker. */
 void rp_slot_fail(rp_slot *slot, int rc);

@@ -48,8 +48,9 @@
     X(beta1, 1, FLOAT, 0.0f, 0, 1, 0, 1, RS, NULL, NULL, "Adam first-moment decay (0 in the paper)")   \
     X(beta2, 1, FLOAT, 0.999f, 0, 1, 0, 1, RS, NULL, NULL, "Adam second-moment decay")                 \
     X(adam_eps, 1, FLOAT, 1e-8f, 0, INF, 1, 1, RS, NULL, NULL, "Adam epsilon")                         \
-    X(optimizer_state, 1, ENUM, REPTILE_STATE_CARRY, 0, 1, 0, 0, RS, "reset,carry", NULL,              \
-      "inner optimizer state between tasks: fresh, or carried (the reference)")                     \
+    X(optimizer_state, 1, ENUM, REPTILE_STATE_CARRY, 0, 2, 0, 0, RS, "reset,carry,chain", NULL,        \
+      "inner optimizer state between tasks: fresh, carried per task slot, or chained through "     \
+      "every task in turn (the reference; tasks run one after another)")                            \
     X(reduction, 1, ENUM, REPTILE_REDUCTION_MEAN, 0, 1, 0, 0, RS, "sum,mean", NULL,                    \
       "loss over a batch: sum (the tutorial's code) or mean")                                       \
     X(keras_clip, 1, BOOL, 0, 0, 1, 0, 0, RS, NULL, NULL,                                              \

@@ -34,6 +34,7 @@ static void train_segment(reptile_meta *meta, int t, int first, int count, void 
         rp_meta_load_slot(meta, slot);
         if (meta->opts.optimizer_state == REPTILE_STATE_RESET)
             reptile_optimizer_reset(slot->opt);
+        /* REPTILE_STATE_CHAIN: slot 0's state goes on from the last task. */
         rp_meta_task_begin(meta, slot, c->ds);
     }
     if (slot->err.code) /* an earlier segment failed: the task is over */

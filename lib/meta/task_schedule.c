@@ -50,8 +50,9 @@ int rp_meta_run_tasks(reptile_meta *meta, int tasks, int steps, rp_task_segment_
         atomic_store_explicit(&meta->steps_done[t], 0, memory_order_relaxed);
     }
     const int threads = meta->opts.threads;
-    if (tasks == 1 || threads == 1) {
-        /* One task splits its batches over the pool instead (slot 0). */
+    if (tasks == 1 || threads == 1 || meta->opts.optimizer_state == REPTILE_STATE_CHAIN) {
+        /* One task splits its batches over the pool instead (slot 0); tasks
+         * chained through one optimizer state run in order. */
         for (int t = 0; t < tasks; ++t)
             fn(meta, t, 0, steps, ctx);
     } else {

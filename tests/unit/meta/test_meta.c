@@ -267,8 +267,11 @@ START_TEST(meta_step_interpolates_by_eps)
 }
 END_TEST
 
-static void train_with_threads(int threads, int bn_mode, int meta_batch, int optimizer,
-                               int iters_are_steps, float *out, double *eval_mean)
+/* Four meta-iterations on the synthetic set, then 5 evaluation tasks;
+ * the meta-weights into out, slot 0's inner optimizer steps into *steps. */
+static void train_state(int threads, int bn_mode, int meta_batch, int optimizer,
+                        int iters_are_steps, int state, float *out, double *eval_mean,
+                        int64_t *steps)
 {
     reptile_dataset *ds = synthetic_set(3);
     reptile_model *m = small_net(11);
@@ -277,7 +280,7 @@ static void train_with_threads(int threads, int bn_mode, int meta_batch, int opt
     o.bn_mode = bn_mode;
     o.meta_batch = meta_batch;
     o.optimizer = optimizer;
-    o.optimizer_state = REPTILE_STATE_CARRY;
+    o.optimizer_state = state;
     o.iters_are_steps = iters_are_steps;
     o.eval_interval = 2;
     reptile_meta *meta = NULL;
@@ -285,9 +288,18 @@ static void train_with_threads(int threads, int bn_mode, int meta_batch, int opt
     ck_assert_int_eq(reptile_meta_train(meta, ds, ds, 4), 0);
     ck_assert_int_eq(reptile_meta_evaluate(meta, ds, 5, 0, 0, eval_mean, NULL), 0);
     memcpy(out, reptile_model_params(m), reptile_model_num_params(m) * sizeof *out);
+    if (steps)
+        *steps = rp_optimizer_state_of(meta->slots[0].opt).steps;
     reptile_meta_free(meta);
     reptile_model_free(m);
     reptile_dataset_free(ds);
+}
+
+static void train_with_threads(int threads, int bn_mode, int meta_batch, int optimizer,
+                               int iters_are_steps, float *out, double *eval_mean)
+{
+    train_state(threads, bn_mode, meta_batch, optimizer, iters_are_steps, REPTILE_STATE_CARRY,
+                out, eval_mean, NULL);
 }
 
 static void check_thread_invariance(int bn_mode, int meta_batch, int optimizer)
@@ -344,6 +356,48 @@ START_TEST(tasks_cut_over_threads_give_identical_weights)
         }
     free(one);
     free(many);
+}
+END_TEST
+
+/* REPTILE_STATE_CHAIN: one Adam state goes through every task in turn, as
+ * the reference's single AdamOptimizer. With one task a meta-batch it is
+ * the carried state exactly; with three, slot 0's state has taken every
+ * task's steps, the weights differ from one state per slot, and they do
+ * not depend on the thread count. */
+START_TEST(chained_state_goes_through_every_task)
+{
+    reptile_model *probe = small_net(1);
+    size_t n = reptile_model_num_params(probe);
+    reptile_model_free(probe);
+    float *carry = malloc(n * sizeof *carry), *chain = malloc(n * sizeof *chain);
+    float *chain2 = malloc(n * sizeof *chain2);
+    double e_carry, e_chain, e_chain2;
+    int64_t s_carry, s_chain, s_chain2;
+    train_state(2, REPTILE_BN_BATCH, 1, REPTILE_OPTIMIZER_ADAM, 1, REPTILE_STATE_CARRY, carry,
+                &e_carry, &s_carry);
+    train_state(2, REPTILE_BN_BATCH, 1, REPTILE_OPTIMIZER_ADAM, 1, REPTILE_STATE_CHAIN, chain,
+                &e_chain, &s_chain);
+    ck_assert_mem_eq(carry, chain, n * sizeof *carry);
+    ck_assert_double_eq(e_carry, e_chain);
+    ck_assert_int_eq(s_carry, s_chain);
+
+    const int steps = small_options().inner_iters; /* iters_are_steps: steps a task */
+    train_state(1, REPTILE_BN_BATCH, 3, REPTILE_OPTIMIZER_ADAM, 1, REPTILE_STATE_CARRY, carry,
+                &e_carry, &s_carry);
+    train_state(1, REPTILE_BN_BATCH, 3, REPTILE_OPTIMIZER_ADAM, 1, REPTILE_STATE_CHAIN, chain,
+                &e_chain, &s_chain);
+    train_state(2, REPTILE_BN_BATCH, 3, REPTILE_OPTIMIZER_ADAM, 1, REPTILE_STATE_CHAIN, chain2,
+                &e_chain2, &s_chain2);
+    ck_assert_int_eq(s_carry, 4 * steps);     /* slot 0: its own task of 4 iterations */
+    ck_assert_int_eq(s_chain, 4 * 3 * steps); /* every task's steps */
+    ck_assert_msg(memcmp(carry, chain, n * sizeof *carry) != 0,
+                  "a chained state trains as one state per slot");
+    ck_assert_mem_eq(chain, chain2, n * sizeof *chain);
+    ck_assert_double_eq(e_chain, e_chain2);
+    ck_assert_int_eq(s_chain, s_chain2);
+    free(carry);
+    free(chain);
+    free(chain2);
 }
 END_TEST
 
@@ -594,6 +648,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, one_and_two_threads_give_identical_weights_frozen_bn);
     tcase_add_test(tc, one_and_two_threads_give_identical_weights_batch_bn_adam);
     tcase_add_test(tc, tasks_cut_over_threads_give_identical_weights);
+    tcase_add_test(tc, chained_state_goes_through_every_task);
     tcase_add_test(tc, divergence_stops_with_the_last_good_weights);
     tcase_add_test(tc, evaluation_is_deterministic_and_restores_weights);
     tcase_add_test(tc, progress_callback_reports_and_can_stop);
