@@ -72,7 +72,7 @@ RP_SIMD_LOOP void forward_train_loop(int rows, int channels, float eps, const fl
             scale[c] = (float)(gamma[c0 + c] * invstd);
             shift[c] = (float)(beta[c0 + c] - mean[c] * gamma[c0 + c] * invstd);
         }
-        if (relu)
+        if (relu) /* constant flags: a loop specialised for each */
             scale_shift_rows(rows, C, c0, cw, x, scale, shift, 1, y);
         else
             scale_shift_rows(rows, C, c0, cw, x, scale, shift, 0, y);
@@ -107,7 +107,7 @@ RP_SIMD_LOOP void forward_infer_loop(int rows, int channels, float eps, const fl
             scale[c] = (float)(gamma[c0 + c] * invstd);
             shift[c] = (float)(beta[c0 + c] - moving_mean[c0 + c] * gamma[c0 + c] * invstd);
         }
-        if (relu)
+        if (relu) /* constant flags: a loop specialised for each */
             scale_shift_rows(rows, C, c0, cw, x, scale, shift, 1, y);
         else
             scale_shift_rows(rows, C, c0, cw, x, scale, shift, 0, y);
